@@ -1,0 +1,12 @@
+// Everything the HTTP app needs: the flows' ports plus admin-side stores and settings.
+import type { Logger } from 'pino';
+import type { FlowDeps } from './flows/deps.ts';
+import type { BrandStore, HealthCheck, OutboxStore } from './ports/durable-store.ts';
+
+export interface AppDeps extends FlowDeps {
+  brands: BrandStore;
+  outbox: OutboxStore;
+  health: HealthCheck[];
+  adminToken: string;
+  logger: Logger;
+}

@@ -1,0 +1,156 @@
+// Process configuration from environment variables. Every variable is validated once and all
+// problems are reported together in one ConfigError (one line per bad value). Secret values
+// never appear in a message. Nothing is printed here: main.ts prints the generated admin
+// token once when `generatedSecrets` includes AUTH_ADMIN_TOKEN.
+//
+// An empty string counts as "not set" for every variable (so `PORT=` in a compose file means
+// the default, and `AUTH_ADMIN_TOKEN=` in production is reported as missing).
+
+import * as path from 'node:path';
+import { ConfigError, MIN_SECRET_LENGTH, loadOrCreateDevSecrets } from './secrets.ts';
+
+export { ConfigError } from './secrets.ts';
+
+export type NodeEnv = 'development' | 'production' | 'test';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+export const SECRET_VARIABLES = ['AUTH_ADMIN_TOKEN', 'AUTH_SIGNING_SECRET', 'AUTH_OTP_SECRET'] as const;
+export type SecretVariable = (typeof SECRET_VARIABLES)[number];
+
+export interface AppConfig {
+  nodeEnv: NodeEnv;
+  /** PORT, default 8080; 0 = ephemeral (tests). */
+  port: number;
+  /** HOST, default '0.0.0.0' in production, '127.0.0.1' otherwise. */
+  host: string;
+  /** DATA_DIR, default './data', absolute. */
+  dataDir: string;
+  /** AUTH_ISSUER, default 'AUTH ENGINE'. */
+  issuer: string;
+  /** LOG_LEVEL, default 'info'. */
+  logLevel: LogLevel;
+  /** AUTH_ADMIN_TOKEN. */
+  adminToken: string;
+  /** AUTH_SIGNING_SECRET (HS256 key material). */
+  signingSecret: string;
+  /** AUTH_OTP_SECRET: HMAC key for stored OTP hashes and key hashes. */
+  otpSecret: string;
+  /** Names of secret variables generated (not read) during this start. */
+  generatedSecrets: string[];
+}
+
+export const DEFAULTS: Readonly<{
+  port: number;
+  hostProduction: string;
+  hostOther: string;
+  dataDir: string;
+  issuer: string;
+  logLevel: LogLevel;
+}> = Object.freeze({
+  port: 8080,
+  hostProduction: '0.0.0.0',
+  hostOther: '127.0.0.1',
+  dataDir: './data',
+  issuer: 'AUTH ENGINE',
+  logLevel: 'info',
+});
+
+const MAX_ISSUER_LENGTH = 200;
+
+/** Quotes a (non-secret) value for a problem line: escaped, and shortened when long. */
+const shown = (v: string): string => JSON.stringify(v.length > 60 ? `${v.slice(0, 60)}…` : v);
+
+/** Empty string and undefined both mean "not set". */
+const read = (env: Record<string, string | undefined>, name: string): string | undefined => {
+  const v = env[name];
+  return v === undefined || v === '' ? undefined : v;
+};
+
+export function loadConfig(env: Record<string, string | undefined>): AppConfig {
+  const problems: string[] = [];
+
+  const rawEnv = read(env, 'NODE_ENV');
+  const nodeEnv: NodeEnv = rawEnv === 'production' || rawEnv === 'test' ? rawEnv : 'development';
+  const production = nodeEnv === 'production';
+
+  // PORT
+  let port = DEFAULTS.port;
+  const rawPort = read(env, 'PORT');
+  if (rawPort !== undefined) {
+    const n = /^\d{1,5}$/.test(rawPort) ? Number(rawPort) : NaN;
+    if (Number.isInteger(n) && n >= 0 && n <= 65535) port = n;
+    else problems.push(`PORT: must be an integer between 0 and 65535 (got ${shown(rawPort)})`);
+  }
+
+  // HOST
+  let host = production ? DEFAULTS.hostProduction : DEFAULTS.hostOther;
+  const rawHost = read(env, 'HOST');
+  if (rawHost !== undefined) {
+    if (/\s/.test(rawHost)) problems.push(`HOST: must be a non-empty host name or address without spaces (got ${shown(rawHost)})`);
+    else host = rawHost;
+  }
+
+  // DATA_DIR
+  let dataDir = path.resolve(DEFAULTS.dataDir);
+  const rawDataDir = read(env, 'DATA_DIR');
+  if (rawDataDir !== undefined) {
+    if (rawDataDir.includes('\0')) problems.push(`DATA_DIR: must be a valid path (got ${shown(rawDataDir)})`);
+    else dataDir = path.resolve(rawDataDir);
+  }
+
+  // AUTH_ISSUER
+  let issuer = DEFAULTS.issuer;
+  const rawIssuer = read(env, 'AUTH_ISSUER');
+  if (rawIssuer !== undefined) {
+    if (rawIssuer.length > MAX_ISSUER_LENGTH) {
+      problems.push(`AUTH_ISSUER: must be 1 to ${MAX_ISSUER_LENGTH} characters (got ${rawIssuer.length} characters)`);
+    } else issuer = rawIssuer;
+  }
+
+  // LOG_LEVEL
+  let logLevel = DEFAULTS.logLevel;
+  const rawLevel = read(env, 'LOG_LEVEL');
+  if (rawLevel !== undefined) {
+    if ((LOG_LEVELS as readonly string[]).includes(rawLevel)) logLevel = rawLevel as LogLevel;
+    else problems.push(`LOG_LEVEL: must be one of ${LOG_LEVELS.join(', ')} (got ${shown(rawLevel)})`);
+  }
+
+  // Secrets: messages say only what is wrong, never the value (nor its length).
+  const secrets: Partial<Record<SecretVariable, string>> = {};
+  const missing: SecretVariable[] = [];
+  for (const name of SECRET_VARIABLES) {
+    const v = read(env, name);
+    if (v === undefined) {
+      if (production) {
+        problems.push(`${name}: is required in production (set a random value of at least ${MIN_SECRET_LENGTH} characters)`);
+      } else missing.push(name);
+    } else if (v.length < MIN_SECRET_LENGTH) {
+      problems.push(`${name}: must be at least ${MIN_SECRET_LENGTH} characters`);
+    } else secrets[name] = v;
+  }
+
+  // Only touch the disk for a configuration that is otherwise valid (a refused start creates nothing).
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  let generatedSecrets: string[] = [];
+  if (missing.length > 0) {
+    const dev = loadOrCreateDevSecrets(dataDir, missing); // throws ConfigError on a bad file
+    for (const name of missing) secrets[name] = dev.values[name];
+    generatedSecrets = dev.generated;
+  }
+
+  const config: AppConfig = {
+    nodeEnv,
+    port,
+    host,
+    dataDir,
+    issuer,
+    logLevel,
+    adminToken: secrets.AUTH_ADMIN_TOKEN as string,
+    signingSecret: secrets.AUTH_SIGNING_SECRET as string,
+    otpSecret: secrets.AUTH_OTP_SECRET as string,
+    generatedSecrets: Object.freeze([...generatedSecrets]) as string[],
+  };
+  return Object.freeze(config);
+}

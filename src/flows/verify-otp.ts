@@ -1,0 +1,77 @@
+// Spec §3.3 otp/validate: prove the OTP, get a USER token (and a key on mobile).
+import { AuthError, fail } from '../domain/errors.ts';
+import { IdentifierTakenError, type StoredIdentifier, type User } from '../ports/durable-store.ts';
+import type { Session } from '../ports/session-store.ts';
+import type { FlowDeps, RequestContext } from './deps.ts';
+import { issueLoginTokens, type LoginResult } from './issue-tokens.ts';
+import { loadSession } from './session-checks.ts';
+
+export async function verifyOtp(deps: FlowDeps, ctx: RequestContext, sessionId: string, otp: string): Promise<LoginResult> {
+  const session = await loadSession(deps, ctx, sessionId, 1541);
+  const { config } = ctx.brand;
+  // A session that took maxOtpRetries wrong codes is dead: even the right code is refused.
+  if (session.otpFailures >= config.maxOtpRetries) fail(1518);
+  if (!config.otpEnabled) fail(1502);
+  if (session.otpHash === null || session.otpExpiresAt === null) fail(1537);
+  const now = deps.clock.now();
+  if (now >= (session.otpExpiresAt as number)) fail(1502);
+
+  const presented = deps.secrets.otpHash(session.id, otp);
+  if (!deps.secrets.equal(presented, session.otpHash as string)) {
+    // The increment is atomic, so a burst of wrong guesses cannot exceed the budget:
+    // at most maxOtpRetries-1 callers see 1506, every later one 1518.
+    const failures = await deps.sessions.recordOtpFailure(session.id);
+    return fail(failures >= config.maxOtpRetries ? 1518 : 1506);
+  }
+  // Of concurrent callers with the right code, exactly one consumes the session; the guard
+  // also refuses if a new OTP replaced this one or the budget ran out in the meantime.
+  const won = await deps.sessions.consume(session.id, { now, otpHash: presented, maxFailures: config.maxOtpRetries });
+  if (!won) fail(1505);
+
+  const user = await resolveUser(deps, ctx, session);
+  return issueLoginTokens(deps, ctx, user);
+}
+
+/** Creates the user on first success, or records the proof of ownership on a known one. */
+async function resolveUser(deps: FlowDeps, ctx: RequestContext, session: Session): Promise<User> {
+  const brand = ctx.brand.name;
+  const now = deps.clock.now();
+  const pending = session.pendingPassword;
+  const proved = session.destination ?? session.identifier;
+
+  if (session.signup) {
+    // USERNAME sign-up: the username and the destination the OTP reached are verified;
+    // another given destination stays unverified until an OTP reaches it.
+    const ids: StoredIdentifier[] = [session.identifier, ...session.signup].map((i) => ({
+      ...i,
+      verified: i.type === 'USERNAME' || (i.type === proved.type && i.value === proved.value),
+    }));
+    try {
+      return await deps.users.createUser(brand, ids, pending?.hash ?? null, now);
+    } catch (err) {
+      // Two pending sign-ups of one free username: the first validation won.
+      if (err instanceof IdentifierTakenError) throw new AuthError(1543);
+      throw err;
+    }
+  }
+
+  let user = await deps.users.findUser(brand, session.identifier);
+  if (!user) {
+    try {
+      return await deps.users.createUser(brand, [{ ...session.identifier, verified: true }], pending?.hash ?? null, now);
+    } catch (err) {
+      // Another session of the same new identifier created the user first: log into it.
+      if (!(err instanceof IdentifierTakenError)) throw err;
+      user = await deps.users.findUser(brand, session.identifier);
+      if (!user) throw err;
+    }
+  }
+  // A registration password never overwrites an existing one; a reset always does.
+  const setPassword = pending && (pending.purpose === 'reset' || user.passwordHash === null) ? pending.hash : undefined;
+  const unverified = user.identifiers.some((i) => i.type === proved.type && i.value === proved.value && !i.verified);
+  if (setPassword !== undefined || unverified) {
+    await deps.users.updateUser(brand, user.uid, { passwordHash: setPassword, verify: unverified ? [proved] : [] });
+    user = (await deps.users.findUser(brand, session.identifier)) ?? user;
+  }
+  return user;
+}

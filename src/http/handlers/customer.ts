@@ -1,0 +1,52 @@
+// Thin customer handlers: parse the common fields, call one flow, shape the response.
+import type { FastifyRequest } from 'fastify';
+import type { Variant } from '../../domain/types.ts';
+import { startSession } from '../../flows/start-session.ts';
+import { sendOtp } from '../../flows/send-otp.ts';
+import { verifyOtp } from '../../flows/verify-otp.ts';
+import { validatePassword } from '../../flows/validate-password.ts';
+import type { LoginResult } from '../../flows/issue-tokens.ts';
+import type { AppDeps } from '../../app-deps.ts';
+import { ok } from '../envelope.ts';
+import { otpText, parseRequest, type CustomerBody } from '../request-context.ts';
+
+type Body<T> = FastifyRequest<{ Body: CustomerBody & T }>;
+export type CustomerHandler = (deps: AppDeps, variant: Variant) => (req: FastifyRequest) => Promise<object>;
+
+const loginResponse = (r: LoginResult) => ok({
+  auth: { token: r.token, key: r.key },
+  user: { appRegistered: false, sessionId: null, role: 'USER', userRegisteredForPassword: r.user.passwordHash !== null },
+});
+
+export const tokenGenerate: CustomerHandler = (deps, variant) => async (req) => {
+  const body = (req as Body<{ password?: string; confirmPassword?: string }>).body;
+  const { ctx, signupMobile, signupEmail } = await parseRequest(body, variant, deps.brands);
+  const r = await startSession(deps, ctx, { password: body.password, confirmPassword: body.confirmPassword, signupMobile, signupEmail });
+  return ok({
+    auth: { token: r.token, key: null },
+    user: { appRegistered: false, sessionId: r.sessionId, role: 'VIEW', userRegisteredForPassword: r.userRegisteredForPassword },
+  });
+};
+
+export const otpGenerate: CustomerHandler = (deps, variant) => async (req) => {
+  const body = (req as Body<{ sessionId: string }>).body;
+  const { ctx } = await parseRequest(body, variant, deps.brands);
+  await sendOtp(deps, ctx, body.sessionId);
+  return ok();
+};
+
+export const otpValidate: CustomerHandler = (deps, variant) => async (req) => {
+  const body = (req as Body<{ sessionId: string; otp: string | number }>).body;
+  const { ctx } = await parseRequest(body, variant, deps.brands);
+  return loginResponse(await verifyOtp(deps, ctx, body.sessionId, otpText(body.otp, ctx.brand.config.otpLength)));
+};
+
+export const passwordValidate: CustomerHandler = (deps, variant) => async (req) => {
+  const body = (req as Body<{ sessionId: string; password: string }>).body;
+  const { ctx } = await parseRequest(body, variant, deps.brands);
+  const r = await validatePassword(deps, ctx, body.sessionId, body.password);
+  return {
+    ...loginResponse(r),
+    identifiers: { identifierList: r.user.identifiers.map((i) => ({ type: i.type, value: i.value })) },
+  };
+};

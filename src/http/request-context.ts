@@ -1,0 +1,63 @@
+// Turns a schema-valid customer body into the flows' RequestContext, applying the first
+// checks of spec §1.3 in order: body shape (1519) → identifierType (1546) → brand (1504) →
+// identifierType enabled for the brand (1546).
+import { fail } from '../domain/errors.ts';
+import { normaliseIdentifier, parseIdentifierType } from '../domain/identifier.ts';
+import type { Variant } from '../domain/types.ts';
+import type { BrandStore } from '../ports/durable-store.ts';
+import type { RequestContext } from '../flows/deps.ts';
+import { loadBrand } from '../flows/brands.ts';
+
+export interface CustomerBody {
+  identifierType?: string;
+  identifierValue?: string;
+  mobile?: string;
+  email?: string;
+  brand: string;
+  deviceId?: string | number;
+}
+
+export interface ParsedRequest {
+  ctx: RequestContext;
+  /** USERNAME requests only: normalised sign-up destinations. */
+  signupMobile?: string;
+  signupEmail?: string;
+}
+
+export async function parseRequest(body: CustomerBody, variant: Variant, brands: BrandStore): Promise<ParsedRequest> {
+  let rawType = body.identifierType;
+  let rawValue = body.identifierValue;
+  // Legacy shape: `mobile` alone means a MOBILE identifier; explicit fields win when both are sent.
+  if (rawType === undefined && rawValue === undefined && body.mobile !== undefined) {
+    rawType = 'MOBILE';
+    rawValue = body.mobile;
+  }
+  if (rawType === undefined || rawValue === undefined) return fail(1519);
+  const type = parseIdentifierType(rawType);
+  // A value error is a shape error, so it is checked before the type is judged; a value of
+  // an unknown type cannot be judged at all.
+  const value = type ? normaliseIdentifier(type, rawValue) : '';
+  let signupMobile: string | undefined;
+  let signupEmail: string | undefined;
+  if (type === 'USERNAME') {
+    if (body.mobile !== undefined) signupMobile = normaliseIdentifier('MOBILE', body.mobile);
+    if (body.email !== undefined) signupEmail = normaliseIdentifier('EMAIL', body.email);
+  }
+  let deviceId: string | null = null;
+  if (variant === 'mobile') {
+    // Lenient: a numeric deviceId is the same device as its decimal string.
+    deviceId = typeof body.deviceId === 'number' ? String(body.deviceId) : (body.deviceId ?? null);
+    if (deviceId === null || deviceId.trim() === '' || deviceId === 'NaN') return fail(1519);
+  }
+  if (!type) return fail(1546);
+  const brand = await loadBrand(brands, body.brand);
+  if (!brand.config.identifierTypes.includes(type)) return fail(1546);
+  return { ctx: { brand, variant, identifier: { type, value }, deviceId }, signupMobile, signupEmail };
+}
+
+/** `otp` may be a JSON number; a number loses leading zeros, so pad it back to the code length. */
+export function otpText(otp: string | number, length: number): string {
+  if (typeof otp === 'string') return otp.trim();
+  if (!Number.isSafeInteger(otp) || otp < 0) return '';
+  return String(otp).padStart(length, '0');
+}

@@ -1,0 +1,40 @@
+// The route table, on one screen, with each route's policy next to it.
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import type { AppDeps } from '../app-deps.ts';
+import type { Variant } from '../domain/types.ts';
+import * as admin from './handlers/admin.ts';
+import * as customer from './handlers/customer.ts';
+import { requireAdmin } from './admin-auth.ts';
+import { ok } from './envelope.ts';
+import { customerBody, Envelope, LoginResponse, Otp, PasswordLoginResponse, Secret, SessionId } from './schemas.ts';
+
+// Customer endpoints: each exists as mobile /auth/v1/<path> and web /auth/v1/web/<path>.
+const CUSTOMER = [
+  { path: 'token/generate', handler: customer.tokenGenerate, response: LoginResponse, body: (v: Variant) => customerBody(v, { password: Secret, confirmPassword: Secret }) },
+  { path: 'otp/generate', handler: customer.otpGenerate, response: Envelope, body: (v: Variant) => customerBody(v, { sessionId: SessionId }, ['sessionId']) },
+  { path: 'otp/validate', handler: customer.otpValidate, response: LoginResponse, body: (v: Variant) => customerBody(v, { sessionId: SessionId, otp: Otp }, ['sessionId', 'otp']) },
+  { path: 'password/validate', handler: customer.passwordValidate, response: PasswordLoginResponse, body: (v: Variant) => customerBody(v, { sessionId: SessionId, password: Secret }, ['sessionId', 'password']) },
+];
+
+// Admin endpoints: all behind the admin bearer token.
+const ADMIN = [
+  { method: 'PUT', url: '/admin/v1/brands/:brand', handler: admin.putBrandHandler },
+  { method: 'GET', url: '/admin/v1/brands/:brand', handler: admin.getBrandHandler },
+  { method: 'DELETE', url: '/admin/v1/brands/:brand', handler: admin.deleteBrandHandler },
+  { method: 'GET', url: '/admin/v1/brands', handler: admin.listBrandsHandler },
+  { method: 'GET', url: '/admin/v1/outbox', handler: admin.outboxHandler },
+  { method: 'GET', url: '/admin/v1/users/:brand/:type/:value', handler: admin.getUserHandler },
+] as const;
+
+export function registerRoutes(app: FastifyInstance, deps: AppDeps): void {
+  for (const r of CUSTOMER) {
+    for (const variant of ['mobile', 'web'] as const) {
+      app.post(`/auth/v1/${variant === 'web' ? 'web/' : ''}${r.path}`, { schema: { body: r.body(variant), response: { 200: r.response } } }, r.handler(deps, variant));
+    }
+  }
+  for (const r of ADMIN) {
+    app.route({ method: r.method, url: r.url, onRequest: requireAdmin(deps.adminToken), handler: r.handler(deps) });
+  }
+  app.get('/health', { schema: { response: { 200: Type.Object({ status: Envelope.properties.status }) } } }, async () => ok());
+}

@@ -1,0 +1,55 @@
+// Short-lived state with an expiry: login sessions and the OTP bound to each. Embedded: a
+// second SQLite file; production: Redis. The methods that decide security outcomes are
+// atomic and say so; adapters must pass test/contract/session-store.contract.ts.
+import type { Identifier, Variant } from '../domain/types.ts';
+
+export interface PendingPassword {
+  /** argon2id hash of the password to commit when OTP validation on this session succeeds. */
+  hash: string;
+  purpose: 'register' | 'reset';
+}
+
+export interface Session {
+  id: string;
+  brand: string;
+  variant: Variant;
+  identifier: Identifier;
+  deviceId: string | null;
+  /** USERNAME sign-up: the identifiers to create with the user (mobile and/or email). */
+  signup: Identifier[] | null;
+  /** Where OTPs go when it is not the identifier itself (USERNAME login or sign-up). */
+  destination: Identifier | null;
+  pendingPassword: PendingPassword | null;
+  createdAt: number;
+  expiresAt: number;
+  // Mutable OTP state.
+  otpHash: string | null;
+  otpExpiresAt: number | null;
+  otpSentAt: number | null;
+  otpFailures: number;
+  consumed: boolean;
+}
+
+export type NewSession = Omit<Session, 'otpHash' | 'otpExpiresAt' | 'otpSentAt' | 'otpFailures' | 'consumed'>;
+
+export interface SessionStore {
+  create(session: NewSession): Promise<void>;
+  /** The session, or null when unknown or past `expiresAt` (by the caller's clock `now`). */
+  get(id: string, now: number): Promise<Session | null>;
+  /**
+   * Replaces the session's OTP (a new OTP supersedes the old one). Does not reset
+   * `otpFailures`: the wrong-attempt budget belongs to the session, so resending cannot
+   * buy more guesses. @returns false when the session is unknown, expired or consumed.
+   */
+  setOtp(id: string, otp: { hash: string; expiresAt: number; sentAt: number }, now: number): Promise<boolean>;
+  /** Atomically adds one wrong attempt and returns the new count. */
+  recordOtpFailure(id: string): Promise<number>;
+  /**
+   * Atomically marks the session consumed. Exactly one concurrent caller gets true.
+   * With `otpHash`, succeeds only while that OTP is still the session's current one, and
+   * with `maxFailures` only while fewer wrong attempts than that were recorded.
+   */
+  consume(id: string, guard: { now: number; otpHash?: string; maxFailures?: number }): Promise<boolean>;
+  /** Removes sessions past their expiry; returns how many. */
+  sweep(now: number): Promise<number>;
+}

@@ -1,0 +1,177 @@
+// Embedded adapter for the durable ports: brands, users, keys and the outbox in auth.db.
+import type { BrandConfig, Identifier, IdentifierType } from '../../domain/types.ts';
+import {
+  IdentifierTakenError,
+  type BrandStore,
+  type HealthCheck,
+  type KeyRecord,
+  type KeyStore,
+  type OutboxMessage,
+  type OutboxStore,
+  type StoredIdentifier,
+  type User,
+  type UserStore,
+} from '../../ports/durable-store.ts';
+import { DURABLE_MIGRATIONS } from './durable-migrations.ts';
+import { guard, isConstraint, openDatabase, type Db } from './open.ts';
+
+type Row = Record<string, unknown>;
+
+export class SqliteDurableStore implements BrandStore, UserStore, KeyStore, OutboxStore, HealthCheck {
+  private readonly db: Db;
+  private readonly q;
+
+  constructor(file: string) {
+    // FULL: an acknowledged sign-up, password or key must survive power loss, not only a crash.
+    this.db = openDatabase(file, { synchronous: 'FULL', migrations: DURABLE_MIGRATIONS });
+    const p = (sql: string) => this.db.prepare(sql);
+    this.q = {
+      getBrand: p('SELECT config FROM brands WHERE name = ?'),
+      putBrand: p('INSERT INTO brands (name, config, updated_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET config = excluded.config, updated_at = excluded.updated_at'),
+      deleteBrand: p('DELETE FROM brands WHERE name = ?'),
+      listBrands: p('SELECT name, config FROM brands ORDER BY name'),
+      findUid: p('SELECT uid FROM identifiers WHERE brand = ? AND type = ? AND value = ?'),
+      userRow: p('SELECT uid, brand, password_hash, created_at FROM users WHERE uid = ?'),
+      userIdentifiers: p('SELECT type, value, verified FROM identifiers WHERE uid = ? ORDER BY rowid'),
+      insertUser: p('INSERT INTO users (brand, password_hash, created_at) VALUES (?, ?, ?)'),
+      insertIdentifier: p('INSERT INTO identifiers (brand, type, value, uid, verified) VALUES (?, ?, ?, ?, ?)'),
+      setPassword: p('UPDATE users SET password_hash = ? WHERE uid = ? AND brand = ?'),
+      verifyIdentifier: p('UPDATE identifiers SET verified = 1 WHERE brand = ? AND type = ? AND value = ? AND uid = ?'),
+      saveKey: p('INSERT INTO keys (jti, brand, uid, device_id, key_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      findKey: p('SELECT jti, brand, uid, device_id, key_hash, created_at, expires_at, revoked_at FROM keys WHERE key_hash = ?'),
+      appendOutbox: p('INSERT INTO outbox (brand, identifier, channel, dest, text, otp, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      ping: p('SELECT 1 AS ok'),
+    };
+  }
+
+  getBrand(name: string) {
+    return guard(() => {
+      const row = this.q.getBrand.get(name) as Row | undefined;
+      return row ? (JSON.parse(String(row.config)) as BrandConfig) : null;
+    });
+  }
+
+  putBrand(name: string, config: BrandConfig, now: number) {
+    return guard(() => void this.q.putBrand.run(name, JSON.stringify(config), now));
+  }
+
+  deleteBrand(name: string) {
+    return guard(() => this.q.deleteBrand.run(name).changes > 0);
+  }
+
+  listBrands() {
+    return guard(() => (this.q.listBrands.all() as Row[]).map((r) => ({ name: String(r.name), config: JSON.parse(String(r.config)) as BrandConfig })));
+  }
+
+  findUser(brand: string, id: Identifier) {
+    return guard(() => {
+      const row = this.q.findUid.get(brand, id.type, id.value) as Row | undefined;
+      return row ? this.loadUser(Number(row.uid)) : null;
+    });
+  }
+
+  private loadUser(uid: number): User | null {
+    const u = this.q.userRow.get(uid) as Row | undefined;
+    if (!u) return null;
+    const identifiers = (this.q.userIdentifiers.all(uid) as Row[]).map((r) => ({
+      type: r.type as IdentifierType,
+      value: String(r.value),
+      verified: r.verified === 1,
+    }));
+    return {
+      uid: String(u.uid),
+      brand: String(u.brand),
+      identifiers,
+      passwordHash: (u.password_hash as string | null) ?? null,
+      createdAt: Number(u.created_at),
+    };
+  }
+
+  createUser(brand: string, identifiers: StoredIdentifier[], passwordHash: string | null, now: number) {
+    return guard(() => {
+      const tx = this.db.transaction(() => {
+        const uid = Number(this.q.insertUser.run(brand, passwordHash, now).lastInsertRowid);
+        for (const id of identifiers) {
+          try {
+            this.q.insertIdentifier.run(brand, id.type, id.value, uid, id.verified ? 1 : 0);
+          } catch (err) {
+            // The transaction rolls back: no user is left without its identifiers.
+            if (isConstraint(err)) throw new IdentifierTakenError({ type: id.type, value: id.value });
+            throw err;
+          }
+        }
+        return this.loadUser(uid) as User;
+      });
+      return tx();
+    });
+  }
+
+  updateUser(brand: string, uid: string, change: { passwordHash?: string; verify?: Identifier[] }) {
+    return guard(() =>
+      this.db.transaction(() => {
+        if (change.passwordHash !== undefined) this.q.setPassword.run(change.passwordHash, Number(uid), brand);
+        for (const id of change.verify ?? []) this.q.verifyIdentifier.run(brand, id.type, id.value, Number(uid));
+      })(),
+    );
+  }
+
+  saveKey(k: KeyRecord) {
+    return guard(() => void this.q.saveKey.run(k.jti, k.brand, Number(k.uid), k.deviceId, k.keyHash, k.createdAt, k.expiresAt));
+  }
+
+  findKeyByHash(keyHash: string) {
+    return guard(() => {
+      const r = this.q.findKey.get(keyHash) as Row | undefined;
+      if (!r) return null;
+      return {
+        jti: String(r.jti),
+        brand: String(r.brand),
+        uid: String(r.uid),
+        deviceId: String(r.device_id),
+        keyHash: String(r.key_hash),
+        createdAt: Number(r.created_at),
+        expiresAt: r.expires_at === null ? null : Number(r.expires_at),
+        revokedAt: r.revoked_at === null ? null : Number(r.revoked_at),
+      };
+    });
+  }
+
+  appendOutbox(m: OutboxMessage) {
+    return guard(() => void this.q.appendOutbox.run(m.brand, m.identifier, m.channel, m.to, m.text, m.otp, m.createdAt));
+  }
+
+  listOutbox(filter: { brand?: string; identifier?: string; to?: string; limit: number }) {
+    return guard(() => {
+      const where: string[] = [];
+      const args: unknown[] = [];
+      if (filter.brand !== undefined) {
+        where.push('brand = ?');
+        args.push(filter.brand);
+      }
+      if (filter.identifier !== undefined) {
+        where.push(filter.to !== undefined ? '(identifier = ? OR dest = ?)' : 'identifier = ?');
+        args.push(filter.identifier);
+        if (filter.to !== undefined) args.push(filter.to);
+      }
+      const sql = `SELECT brand, identifier, channel, dest, text, otp, created_at FROM outbox ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`;
+      args.push(filter.limit);
+      return (this.db.prepare(sql).all(...args) as Row[]).map((r) => ({
+        brand: String(r.brand),
+        identifier: String(r.identifier),
+        channel: String(r.channel),
+        to: String(r.dest),
+        text: String(r.text),
+        otp: String(r.otp),
+        createdAt: Number(r.created_at),
+      }));
+    });
+  }
+
+  ping() {
+    return guard(() => void this.q.ping.get());
+  }
+
+  async close() {
+    this.db.close();
+  }
+}
