@@ -9,8 +9,6 @@ import { loadSession } from './session-checks.ts';
 export async function verifyOtp(deps: FlowDeps, ctx: RequestContext, sessionId: string, otp: string): Promise<LoginResult> {
   const session = await loadSession(deps, ctx, sessionId, 1541);
   const { config } = ctx.brand;
-  // A session that took maxOtpRetries wrong codes is dead: even the right code is refused.
-  if (session.otpFailures >= config.maxOtpRetries) fail(1518);
   if (!config.otpEnabled) fail(1502);
   if (session.otpHash === null || session.otpExpiresAt === null) fail(1537);
   const now = deps.clock.now();

@@ -10,7 +10,8 @@ export function requireAdmin(adminToken: string) {
   const expected = digest(adminToken);
   return async (req: FastifyRequest, reply: FastifyReply) => {
     const header = req.headers.authorization ?? '';
-    const presented = header.startsWith('Bearer ') ? header.slice(7).trim() : '';
+    // The scheme name is case-insensitive (RFC 7235 §2.1).
+    const presented = /^bearer /i.test(header) ? header.slice(7).trim() : '';
     if (!timingSafeEqual(digest(presented), expected) || presented === '') {
       return reply.code(401).send(failure(1548));
     }

@@ -29,7 +29,8 @@ export function customerBody<P extends TProperties>(variant: Variant, own: P, re
 
 export const SessionId = Str(128);
 export const Secret = Type.String({ maxLength: 16384 });
-export const Otp = Lenient(32);
+// A numeric otp must be a non-negative integer (a fraction is a shape error, not a guess).
+export const Otp = Type.Union([Type.String({ minLength: 1, maxLength: 32 }), Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })]);
 
 const StatusOk = Type.Object({ success: Type.Boolean(), code: Type.Integer(), message: Type.String() });
 export const Envelope = Type.Object({ status: StatusOk });

@@ -22,7 +22,11 @@ export function openDatabase(file: string, opts: OpenOptions): Db {
   db.pragma(`synchronous = ${opts.synchronous}`);
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
-  const current = Number(db.pragma('user_version', { simple: true }));
+  // libsql's pragma() returns rows ([{ user_version: n }]) even with `simple: true` (unlike
+  // better-sqlite3), so read the column explicitly; NaN here re-ran every migration on reopen.
+  const rows = db.pragma('user_version') as unknown;
+  const row = (Array.isArray(rows) ? rows[0] : rows) as { user_version?: unknown } | undefined;
+  const current = Number(row?.user_version ?? 0);
   opts.migrations.forEach((sql, i) => {
     if (i < current) return;
     db.transaction(() => {

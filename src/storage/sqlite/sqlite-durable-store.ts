@@ -152,6 +152,10 @@ export class SqliteDurableStore implements BrandStore, UserStore, KeyStore, Outb
         where.push(filter.to !== undefined ? '(identifier = ? OR dest = ?)' : 'identifier = ?');
         args.push(filter.identifier);
         if (filter.to !== undefined) args.push(filter.to);
+      } else if (filter.to !== undefined) {
+        // `to` alone filters by destination (it was silently ignored, listing every message).
+        where.push('dest = ?');
+        args.push(filter.to);
       }
       const sql = `SELECT brand, identifier, channel, dest, text, otp, created_at FROM outbox ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`;
       args.push(filter.limit);

@@ -1,0 +1,246 @@
+// The SessionStore contract (src/ports/session-store.ts). Every adapter (embedded SQLite,
+// Redis, …) must pass it: run it from a `<adapter>.test.ts` file with a `make` that opens a
+// fresh, empty store. Only port methods are used here, so the suite is adapter-neutral.
+//
+// Times are relative to the real clock (Date.now()) so an adapter that also keeps a native
+// TTL (Redis PEXPIREAT) sees realistic values; "later" is always expressed through the `now`
+// argument, never by sleeping.
+import { randomUUID } from 'node:crypto';
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { NewSession, Session, SessionStore } from '../../src/ports/session-store.ts';
+
+export type MakeSessionStore = () => Promise<{ store: SessionStore; cleanup: () => Promise<void> }>;
+
+const MINUTE = 60_000;
+
+export function sessionStoreContract(name: string, make: MakeSessionStore): void {
+  const withStore = async (fn: (store: SessionStore) => Promise<void>) => {
+    const { store, cleanup } = await make();
+    try {
+      await fn(store);
+    } finally {
+      await cleanup();
+    }
+  };
+
+  const base = Date.now();
+  const expiresAt = base + 20 * MINUTE;
+
+  /** A USERNAME sign-up session: every optional part filled in, nested values included. */
+  const fullSession = (over: Partial<NewSession> = {}): NewSession => ({
+    id: `P-${randomUUID()}`,
+    brand: 'CONTRACT',
+    variant: 'mobile',
+    identifier: { type: 'USERNAME', value: 'alice.contract' },
+    deviceId: 'device-1',
+    signup: [
+      { type: 'MOBILE', value: '919999999993' },
+      { type: 'EMAIL', value: 'alice@example.com' },
+    ],
+    destination: { type: 'MOBILE', value: '919999999993' },
+    pendingPassword: { hash: '$argon2id$v=19$m=1024,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo', purpose: 'register' },
+    createdAt: base,
+    expiresAt,
+    ...over,
+  });
+
+  /** A plain web session: every optional part null (nulls must come back as null). */
+  const bareSession = (over: Partial<NewSession> = {}): NewSession => ({
+    id: `P-${randomUUID()}`,
+    brand: 'CONTRACT',
+    variant: 'web',
+    identifier: { type: 'EMAIL', value: 'bob@example.com' },
+    deviceId: null,
+    signup: null,
+    destination: null,
+    pendingPassword: null,
+    createdAt: base,
+    expiresAt,
+    ...over,
+  });
+
+  const fresh = (s: NewSession): Session => ({ ...s, otpHash: null, otpExpiresAt: null, otpSentAt: null, otpFailures: 0, consumed: false });
+  const otp = (hash: string) => ({ hash, expiresAt: base + 10 * MINUTE, sentAt: base });
+
+  describe(`SessionStore contract: ${name}`, () => {
+    test('create/get round trip keeps every field, nested values included', async () => {
+      await withStore(async (store) => {
+        const a = fullSession();
+        const b = bareSession();
+        const c = fullSession({ variant: 'web', deviceId: null, pendingPassword: { hash: 'reset-hash', purpose: 'reset' }, signup: null });
+        for (const s of [a, b, c]) await store.create(s);
+        assert.deepEqual(await store.get(a.id, base), fresh(a));
+        assert.deepEqual(await store.get(b.id, base), fresh(b));
+        assert.deepEqual(await store.get(c.id, base), fresh(c));
+      });
+    });
+
+    test('get of an unknown id is null', async () => {
+      await withStore(async (store) => {
+        await store.create(bareSession());
+        assert.equal(await store.get(`P-${randomUUID()}`, base), null);
+        assert.equal(await store.get('', base), null);
+      });
+    });
+
+    test('get is null once the caller\'s clock reaches expiresAt, and live just before', async () => {
+      await withStore(async (store) => {
+        const s = bareSession();
+        await store.create(s);
+        assert.notEqual(await store.get(s.id, expiresAt - 1), null);
+        assert.equal(await store.get(s.id, expiresAt), null);
+        assert.equal(await store.get(s.id, expiresAt + 60 * MINUTE), null);
+      });
+    });
+
+    test('setOtp stores the OTP; a second setOtp replaces it and keeps otpFailures', async () => {
+      await withStore(async (store) => {
+        const s = fullSession();
+        await store.create(s);
+        assert.equal(await store.setOtp(s.id, { hash: 'hash-1', expiresAt: base + 5 * MINUTE, sentAt: base }, base), true);
+        let got = await store.get(s.id, base);
+        assert.equal(got?.otpHash, 'hash-1');
+        assert.equal(got?.otpExpiresAt, base + 5 * MINUTE);
+        assert.equal(got?.otpSentAt, base);
+        assert.equal(got?.otpFailures, 0);
+
+        assert.equal(await store.recordOtpFailure(s.id), 1);
+        assert.equal(await store.recordOtpFailure(s.id), 2);
+
+        const later = base + MINUTE;
+        assert.equal(await store.setOtp(s.id, { hash: 'hash-2', expiresAt: later + 5 * MINUTE, sentAt: later }, later), true);
+        got = await store.get(s.id, later);
+        assert.deepEqual(got, { ...fresh(s), otpHash: 'hash-2', otpExpiresAt: later + 5 * MINUTE, otpSentAt: later, otpFailures: 2 });
+      });
+    });
+
+    test('setOtp on a consumed, expired or unknown session is false and changes nothing', async () => {
+      await withStore(async (store) => {
+        const consumed = bareSession();
+        await store.create(consumed);
+        await store.setOtp(consumed.id, otp('old'), base);
+        assert.equal(await store.consume(consumed.id, { now: base }), true);
+        assert.equal(await store.setOtp(consumed.id, otp('new'), base), false);
+        assert.equal((await store.get(consumed.id, base))?.otpHash, 'old');
+
+        const expired = bareSession();
+        await store.create(expired);
+        assert.equal(await store.setOtp(expired.id, otp('late'), expiresAt), false);
+        assert.equal((await store.get(expired.id, base))?.otpHash ?? null, null);
+
+        assert.equal(await store.setOtp(`P-${randomUUID()}`, otp('x'), base), false);
+      });
+    });
+
+    test('recordOtpFailure: 50 concurrent calls get the counts 1..50, each exactly once', async () => {
+      await withStore(async (store) => {
+        const s = bareSession();
+        await store.create(s);
+        await store.setOtp(s.id, otp('h'), base);
+        const counts = await Promise.all(Array.from({ length: 50 }, () => store.recordOtpFailure(s.id)));
+        assert.deepEqual([...counts].sort((x, y) => x - y), Array.from({ length: 50 }, (_, i) => i + 1));
+        assert.equal((await store.get(s.id, base))?.otpFailures, 50);
+      });
+    });
+
+    test('recordOtpFailure counts per session', async () => {
+      await withStore(async (store) => {
+        const a = bareSession();
+        const b = bareSession();
+        await store.create(a);
+        await store.create(b);
+        await store.recordOtpFailure(a.id);
+        await store.recordOtpFailure(a.id);
+        assert.equal(await store.recordOtpFailure(b.id), 1);
+        assert.equal((await store.get(a.id, base))?.otpFailures, 2);
+      });
+    });
+
+    test('consume: exactly one of 50 concurrent callers gets true', async () => {
+      await withStore(async (store) => {
+        const s = bareSession();
+        await store.create(s);
+        await store.setOtp(s.id, otp('h'), base);
+        const plain = await Promise.all(Array.from({ length: 50 }, () => store.consume(s.id, { now: base })));
+        assert.equal(plain.filter(Boolean).length, 1);
+        assert.equal((await store.get(s.id, base))?.consumed, true);
+
+        // The same with both guards, as otp/validate calls it.
+        const t = bareSession();
+        await store.create(t);
+        await store.setOtp(t.id, otp('h'), base);
+        const guarded = await Promise.all(Array.from({ length: 50 }, () => store.consume(t.id, { now: base, otpHash: 'h', maxFailures: 5 })));
+        assert.equal(guarded.filter(Boolean).length, 1);
+      });
+    });
+
+    test('consume after a successful consume is false', async () => {
+      await withStore(async (store) => {
+        const s = bareSession();
+        await store.create(s);
+        assert.equal(await store.consume(s.id, { now: base }), true);
+        assert.equal(await store.consume(s.id, { now: base }), false);
+        assert.equal(await store.consume(`P-${randomUUID()}`, { now: base }), false);
+      });
+    });
+
+    test('consume with otpHash fails once the OTP was replaced, succeeds with the current one', async () => {
+      await withStore(async (store) => {
+        const s = bareSession();
+        await store.create(s);
+        // No OTP yet: a hash guard cannot match.
+        assert.equal(await store.consume(s.id, { now: base, otpHash: 'first' }), false);
+        await store.setOtp(s.id, otp('first'), base);
+        await store.setOtp(s.id, otp('second'), base);
+        assert.equal(await store.consume(s.id, { now: base, otpHash: 'first' }), false);
+        assert.equal((await store.get(s.id, base))?.consumed, false);
+        assert.equal(await store.consume(s.id, { now: base, otpHash: 'second' }), true);
+      });
+    });
+
+    test('consume with maxFailures fails once failures reach the maximum', async () => {
+      await withStore(async (store) => {
+        const s = bareSession();
+        await store.create(s);
+        await store.setOtp(s.id, otp('h'), base);
+        for (let i = 0; i < 3; i++) await store.recordOtpFailure(s.id);
+        assert.equal(await store.consume(s.id, { now: base, otpHash: 'h', maxFailures: 3 }), false);
+        assert.equal(await store.consume(s.id, { now: base, maxFailures: 2 }), false);
+        assert.equal((await store.get(s.id, base))?.consumed, false);
+        assert.equal(await store.consume(s.id, { now: base, otpHash: 'h', maxFailures: 4 }), true);
+      });
+    });
+
+    test('consume of an expired session is false', async () => {
+      await withStore(async (store) => {
+        const s = bareSession();
+        await store.create(s);
+        await store.setOtp(s.id, otp('h'), base);
+        assert.equal(await store.consume(s.id, { now: expiresAt }), false);
+        assert.equal(await store.consume(s.id, { now: expiresAt + MINUTE, otpHash: 'h' }), false);
+        // Still not consumed: the refusal wrote nothing.
+        assert.equal((await store.get(s.id, base))?.consumed, false);
+      });
+    });
+
+    test('sweep removes only sessions past their expiry and returns how many', async () => {
+      await withStore(async (store) => {
+        const short1 = bareSession({ expiresAt: base + 5 * MINUTE });
+        const short2 = fullSession({ expiresAt: base + 6 * MINUTE });
+        const long = fullSession({ expiresAt: base + 60 * MINUTE });
+        for (const s of [short1, short2, long]) await store.create(s);
+        await store.setOtp(long.id, otp('h'), base);
+        await store.recordOtpFailure(long.id);
+
+        const at = base + 10 * MINUTE;
+        assert.equal(await store.sweep(at), 2);
+        // Removed, not merely hidden: not found even with a clock before their expiry.
+        assert.equal(await store.get(short1.id, base), null);
+        assert.equal(await store.get(short2.id, base), null);
+        assert.deepEqual(await store.get(long.id, at), { ...fresh(long), otpHash: 'h', otpExpiresAt: base + 10 * MINUTE, otpSentAt: base, otpFailures: 1 });
+        assert.equal(await store.sweep(at), 0);
+      });
+    });
+  });
+}
