@@ -7,7 +7,10 @@ import { systemClock, type Clock } from './domain/clock.ts';
 import { argon2Hasher, type PasswordHasher } from './crypto/password-hasher.ts';
 import { hmacHasher } from './crypto/otp.ts';
 import { TokenService } from './crypto/tokens.ts';
-import { SqliteDurableStore } from './storage/sqlite/sqlite-durable-store.ts';
+import { aesSealer } from './crypto/sealer.ts';
+import { openAuthDb, SqliteDurableStore } from './storage/sqlite/sqlite-durable-store.ts';
+import { SqliteLimitStore } from './storage/sqlite/sqlite-limit-store.ts';
+import { SqliteRevocationStore } from './storage/sqlite/sqlite-revocation-store.ts';
 import { SqliteSessionStore } from './storage/sqlite/sqlite-session-store.ts';
 import { outboxSender } from './senders/outbox-sender.ts';
 
@@ -30,7 +33,9 @@ export interface BuildOptions {
 
 export function buildDeps(config: AppConfig, opts: BuildOptions = {}): AppDeps {
   const clock = opts.clock ?? systemClock;
-  const durable = new SqliteDurableStore(join(config.dataDir, 'auth.db'));
+  const authDb = openAuthDb(join(config.dataDir, 'auth.db'));
+  const durable = new SqliteDurableStore(authDb);
+  const revocations = new SqliteRevocationStore(authDb);
   const sessions = new SqliteSessionStore(join(config.dataDir, 'sessions.db'));
   return {
     clock,
@@ -43,6 +48,11 @@ export function buildDeps(config: AppConfig, opts: BuildOptions = {}): AppDeps {
     passwords: opts.passwords ?? argon2Hasher(),
     secrets: hmacHasher(config.otpSecret),
     tokens: new TokenService(config.signingSecret, config.issuer),
+    limits: new SqliteLimitStore(authDb),
+    revocations,
+    audit: revocations,
+    sealer: aesSealer(config.otpSecret),
+    keyReuseGraceMs: config.keyReuseGraceSeconds * 1000,
     health: [durable, sessions],
     adminToken: config.adminToken,
     logger: createLogger(config.logLevel, opts.logDestination),

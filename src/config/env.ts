@@ -36,6 +36,8 @@ export interface AppConfig {
   signingSecret: string;
   /** AUTH_OTP_SECRET: HMAC key for stored OTP hashes and key hashes. */
   otpSecret: string;
+  /** AUTH_KEY_REUSE_GRACE_SECONDS, default 10: a retired key presented again within this many seconds returns its successor. */
+  keyReuseGraceSeconds: number;
   /** Names of secret variables generated (not read) during this start. */
   generatedSecrets: string[];
 }
@@ -47,6 +49,7 @@ export const DEFAULTS: Readonly<{
   dataDir: string;
   issuer: string;
   logLevel: LogLevel;
+  keyReuseGraceSeconds: number;
 }> = Object.freeze({
   port: 8080,
   hostProduction: '0.0.0.0',
@@ -54,6 +57,7 @@ export const DEFAULTS: Readonly<{
   dataDir: './data',
   issuer: 'AUTH ENGINE',
   logLevel: 'info',
+  keyReuseGraceSeconds: 10,
 });
 
 const MAX_ISSUER_LENGTH = 200;
@@ -116,6 +120,15 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     else problems.push(`LOG_LEVEL: must be one of ${LOG_LEVELS.join(', ')} (got ${shown(rawLevel)})`);
   }
 
+  // AUTH_KEY_REUSE_GRACE_SECONDS
+  let keyReuseGraceSeconds = DEFAULTS.keyReuseGraceSeconds;
+  const rawGrace = read(env, 'AUTH_KEY_REUSE_GRACE_SECONDS');
+  if (rawGrace !== undefined) {
+    const n = /^\d{1,3}$/.test(rawGrace) ? Number(rawGrace) : NaN;
+    if (n >= 0 && n <= 300) keyReuseGraceSeconds = n;
+    else problems.push(`AUTH_KEY_REUSE_GRACE_SECONDS: must be an integer between 0 and 300 (got ${shown(rawGrace)})`);
+  }
+
   // Secrets: messages say only what is wrong, never the value (nor its length).
   const secrets: Partial<Record<SecretVariable, string>> = {};
   const missing: SecretVariable[] = [];
@@ -147,6 +160,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     dataDir,
     issuer,
     logLevel,
+    keyReuseGraceSeconds,
     adminToken: secrets.AUTH_ADMIN_TOKEN as string,
     signingSecret: secrets.AUTH_SIGNING_SECRET as string,
     otpSecret: secrets.AUTH_OTP_SECRET as string,

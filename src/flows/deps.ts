@@ -4,7 +4,9 @@ import type { Brand, Identifier, Variant } from '../domain/types.ts';
 import type { PasswordHasher } from '../crypto/password-hasher.ts';
 import type { SecretHasher } from '../crypto/otp.ts';
 import type { TokenService } from '../crypto/tokens.ts';
-import type { KeyStore, UserStore } from '../ports/durable-store.ts';
+import type { AuditStore, KeyStore, RevocationStore, UserStore } from '../ports/durable-store.ts';
+import type { LimitStore } from '../ports/limit-store.ts';
+import type { Sealer } from '../crypto/sealer.ts';
 import type { SessionStore } from '../ports/session-store.ts';
 import type { OtpSender } from '../ports/otp-sender.ts';
 
@@ -17,6 +19,12 @@ export interface FlowDeps {
   passwords: PasswordHasher;
   secrets: SecretHasher;
   tokens: TokenService;
+  limits: LimitStore;
+  revocations: RevocationStore;
+  audit: AuditStore;
+  sealer: Sealer;
+  /** How long a retired key, presented again, returns its successor instead of counting as reuse. */
+  keyReuseGraceMs: number;
 }
 
 /** The parsed common part of a customer request (spec §1.1), after §1.3's first three checks. */
@@ -26,4 +34,6 @@ export interface RequestContext {
   identifier: Identifier;
   /** Mobile requests only; web requests carry null. */
   deviceId: string | null;
+  /** Client address as the HTTP layer determined it (audit, per-IP limits). */
+  ip: string | null;
 }

@@ -10,16 +10,30 @@ export interface LoginResult {
   user: User;
 }
 
+export const idvOf = (user: User): string[] => user.identifiers.map(identifierKey);
+
+/** A USER token for the request's variant and device. */
+export async function issueUserToken(deps: FlowDeps, ctx: RequestContext, user: User): Promise<string> {
+  const issued = await deps.tokens.issue({
+    role: 'USER',
+    brand: ctx.brand.name,
+    idv: idvOf(user),
+    deviceId: ctx.deviceId,
+    uid: user.uid,
+    ttlSeconds: ctx.brand.config.tokenValiditySeconds[ctx.variant],
+    now: deps.clock.now(),
+  });
+  return issued.token;
+}
+
 export async function issueLoginTokens(deps: FlowDeps, ctx: RequestContext, user: User): Promise<LoginResult> {
   const { config, name } = ctx.brand;
-  const now = deps.clock.now();
-  const idv = user.identifiers.map(identifierKey);
-  const base = { brand: name, idv, deviceId: ctx.deviceId, uid: user.uid, now };
-  const token = await deps.tokens.issue({ ...base, role: 'USER', ttlSeconds: config.tokenValiditySeconds[ctx.variant] });
+  const token = await issueUserToken(deps, ctx, user);
   let key: string | null = null;
   if (ctx.variant === 'mobile' && config.issueKey && ctx.deviceId !== null) {
+    const now = deps.clock.now();
     const ttl = config.keyValidityMinutes === null ? null : config.keyValidityMinutes * 60;
-    const issued = await deps.tokens.issue({ ...base, role: 'AUTH', ttlSeconds: ttl });
+    const issued = await deps.tokens.issue({ role: 'AUTH', brand: name, idv: idvOf(user), deviceId: ctx.deviceId, uid: user.uid, ttlSeconds: ttl, now });
     await deps.keys.saveKey({
       jti: issued.jti,
       brand: name,
@@ -31,5 +45,5 @@ export async function issueLoginTokens(deps: FlowDeps, ctx: RequestContext, user
     });
     key = issued.token;
   }
-  return { token: token.token, key, user };
+  return { token, key, user };
 }

@@ -1,14 +1,20 @@
 // Spec §3.3 otp/validate: prove the OTP, get a USER token (and a key on mobile).
+// Order after the session checks: account lock (1544), otpEnabled (1502), no OTP (1537),
+// expired (1502), wrong (1506 / 1518, or 1544 when this failure locks the account).
 import { AuthError, fail } from '../domain/errors.ts';
 import { IdentifierTakenError, type StoredIdentifier, type User } from '../ports/durable-store.ts';
 import type { Session } from '../ports/session-store.ts';
 import type { FlowDeps, RequestContext } from './deps.ts';
+import { audit } from './audit.ts';
 import { issueLoginTokens, type LoginResult } from './issue-tokens.ts';
+import { assertNotLocked, clearFailures, countTowardLock } from './lockout.ts';
 import { loadSession } from './session-checks.ts';
 
 export async function verifyOtp(deps: FlowDeps, ctx: RequestContext, sessionId: string, otp: string): Promise<LoginResult> {
   const session = await loadSession(deps, ctx, sessionId, 1541);
-  const { config } = ctx.brand;
+  const { config, name } = ctx.brand;
+  const known = await deps.users.findUser(name, session.identifier);
+  await assertNotLocked(deps, ctx, known, session.identifier);
   if (!config.otpEnabled) fail(1502);
   if (session.otpHash === null || session.otpExpiresAt === null) fail(1537);
   const now = deps.clock.now();
@@ -19,19 +25,32 @@ export async function verifyOtp(deps: FlowDeps, ctx: RequestContext, sessionId: 
     // The increment is atomic, so a burst of wrong guesses cannot exceed the budget:
     // at most maxOtpRetries-1 callers see 1506, every later one 1518.
     const failures = await deps.sessions.recordOtpFailure(session.id);
-    return fail(failures >= config.maxOtpRetries ? 1518 : 1506);
+    const code = failures >= config.maxOtpRetries ? 1518 : 1506;
+    await audit(deps, ctx, 'login_failure', { method: 'otp', code });
+    await countTowardLock(deps, ctx, known, session.identifier);
+    return fail(code);
   }
   // Of concurrent callers with the right code, exactly one consumes the session; the guard
   // also refuses if a new OTP replaced this one or the budget ran out in the meantime.
   const won = await deps.sessions.consume(session.id, { now, otpHash: presented, maxFailures: config.maxOtpRetries });
   if (!won) fail(1505);
 
-  const user = await resolveUser(deps, ctx, session);
-  return issueLoginTokens(deps, ctx, user);
+  const user = await resolveUser(deps, ctx, session, known);
+  const reset = session.pendingPassword?.purpose === 'reset';
+  await clearFailures(deps, name, user, session.identifier, reset);
+  if (reset) {
+    // A reset ends every earlier credential: all keys, and every token issued before now.
+    await deps.keys.revokeKeys(name, user.uid, {}, now);
+    await deps.revocations.setUserMark(name, user.uid, { notBefore: deps.tokens.mark(now), exceptDevice: null, exceptJti: null });
+    await audit(deps, ctx, 'password_reset', { uid: user.uid });
+  }
+  const result = await issueLoginTokens(deps, ctx, user);
+  await audit(deps, ctx, 'login_success', { method: 'otp', uid: user.uid, created: known === null });
+  return result;
 }
 
 /** Creates the user on first success, or records the proof of ownership on a known one. */
-async function resolveUser(deps: FlowDeps, ctx: RequestContext, session: Session): Promise<User> {
+async function resolveUser(deps: FlowDeps, ctx: RequestContext, session: Session, known: User | null): Promise<User> {
   const brand = ctx.brand.name;
   const now = deps.clock.now();
   const pending = session.pendingPassword;
@@ -53,7 +72,7 @@ async function resolveUser(deps: FlowDeps, ctx: RequestContext, session: Session
     }
   }
 
-  let user = await deps.users.findUser(brand, session.identifier);
+  let user = known ?? (await deps.users.findUser(brand, session.identifier));
   if (!user) {
     try {
       return await deps.users.createUser(brand, [{ ...session.identifier, verified: true }], pending?.hash ?? null, now);

@@ -24,7 +24,7 @@ export interface ParsedRequest {
   signupEmail?: string;
 }
 
-export async function parseRequest(body: CustomerBody, variant: Variant, brands: BrandStore): Promise<ParsedRequest> {
+export async function parseRequest(body: CustomerBody, variant: Variant, brands: BrandStore, ip: string | null = null): Promise<ParsedRequest> {
   let rawType = body.identifierType;
   let rawValue = body.identifierValue;
   // Legacy shape: `mobile` alone means a MOBILE identifier; explicit fields win when both are sent.
@@ -52,7 +52,7 @@ export async function parseRequest(body: CustomerBody, variant: Variant, brands:
   if (!type) return fail(1546);
   const brand = await loadBrand(brands, body.brand);
   if (!brand.config.identifierTypes.includes(type)) return fail(1546);
-  return { ctx: { brand, variant, identifier: { type, value }, deviceId }, signupMobile, signupEmail };
+  return { ctx: { brand, variant, identifier: { type, value }, deviceId, ip }, signupMobile, signupEmail };
 }
 
 /** `otp` may be a JSON number; a number loses leading zeros, so pad it back to the code length. */

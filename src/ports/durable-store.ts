@@ -42,6 +42,8 @@ export interface UserStore {
   createUser(brand: string, identifiers: StoredIdentifier[], passwordHash: string | null, now: number): Promise<User>;
   /** Sets the password hash and marks `verified` identifiers as verified, atomically. */
   updateUser(brand: string, uid: string, change: { passwordHash?: string; verify?: Identifier[] }): Promise<void>;
+  /** Erases the user with its identifiers and keys, atomically. @returns false when unknown. */
+  deleteUser(brand: string, uid: string): Promise<boolean>;
 }
 
 export interface KeyRecord {
@@ -55,9 +57,67 @@ export interface KeyRecord {
   expiresAt: number | null;
 }
 
+export interface StoredKey extends KeyRecord {
+  revokedAt: number | null;
+  /** Set when rotation replaced this key (rotateKeys). */
+  retiredAt: number | null;
+  /** The successor key, sealed (AES-GCM) so a retried regenerate can return it again. */
+  successorSealed: string | null;
+}
+
+export type RotateOutcome = 'rotated' | 'lost';
+
 export interface KeyStore {
   saveKey(key: KeyRecord): Promise<void>;
-  findKeyByHash(keyHash: string): Promise<(KeyRecord & { revokedAt: number | null }) | null>;
+  findKeyByHash(keyHash: string): Promise<StoredKey | null>;
+  /**
+   * Retires the key `oldHash` and saves its successor in one atomic step, only while the old
+   * key is neither retired nor revoked. Of concurrent callers exactly one gets 'rotated';
+   * the others get 'lost' and nothing of theirs is written.
+   */
+  rotateKey(oldHash: string, successor: KeyRecord, successorSealed: string, now: number): Promise<RotateOutcome>;
+  /**
+   * Revokes the user's live keys: those of one device (`deviceId`), or all but one device
+   * (`exceptDeviceId`), or all (neither). @returns how many were revoked.
+   */
+  revokeKeys(brand: string, uid: string, scope: { deviceId?: string; exceptDeviceId?: string }, now: number): Promise<number>;
+}
+
+/**
+ * Revocation of stateless tokens (R33): a single token by its `jti` (logout), or every token
+ * of a user issued before a mark (password change or reset), with one exception (the device
+ * or the token that made the change). Tokens carry their issue time in the `jti`.
+ */
+export interface UserMark {
+  /** Issue time (microseconds, from the token service's monotonic clock) before which tokens are revoked. */
+  notBefore: number;
+  exceptDevice: string | null;
+  exceptJti: string | null;
+}
+
+export interface RevocationStore {
+  revokeJti(jti: string, brand: string, expiresAt: number): Promise<void>;
+  isJtiRevoked(jti: string): Promise<boolean>;
+  setUserMark(brand: string, uid: string, mark: UserMark): Promise<void>;
+  getUserMark(brand: string, uid: string): Promise<UserMark | null>;
+}
+
+export interface AuditEvent {
+  type: string;
+  brand: string;
+  /** `TYPE|value`, or null when the event has none. */
+  identifier: string | null;
+  deviceId: string | null;
+  ip: string | null;
+  at: number;
+  /** Secret-free details (codes, reasons, uid). */
+  detail: Record<string, unknown>;
+}
+
+export interface AuditStore {
+  appendAudit(event: AuditEvent): Promise<void>;
+  /** Newest first. */
+  listAudit(filter: { brand?: string; limit: number }): Promise<AuditEvent[]>;
 }
 
 export interface OutboxMessage {

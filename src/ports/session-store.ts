@@ -42,6 +42,16 @@ export interface SessionStore {
    * buy more guesses. @returns false when the session is unknown, expired or consumed.
    */
   setOtp(id: string, otp: { hash: string; expiresAt: number; sentAt: number }, now: number): Promise<boolean>;
+  /**
+   * Claims the right to send an OTP now: atomically records `now` as the last send time,
+   * only if the previous send is at least `minGapMs` old (the resend cooldown).
+   * @returns the previous send time to restore on a delivery failure, or how long to wait.
+   */
+  claimSend(id: string, now: number, minGapMs: number): Promise<{ ok: true; previous: number | null } | { ok: false; retryAfterMs: number }>;
+  /** Undoes claimSend (delivery failed): restores `previous` if the claim at `claimedAt` is still the last one. */
+  releaseSend(id: string, claimedAt: number, previous: number | null): Promise<void>;
+  /** Holds a new password on a live session (password/forget). @returns false when not live. */
+  setPendingPassword(id: string, pending: PendingPassword, now: number): Promise<boolean>;
   /** Atomically adds one wrong attempt and returns the new count. */
   recordOtpFailure(id: string): Promise<number>;
   /**

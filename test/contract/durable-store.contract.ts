@@ -18,9 +18,10 @@ import {
   type User,
   type UserStore,
 } from '../../src/ports/durable-store.ts';
+import { withFreshStore, type MakeStore } from '../helpers/store-contract.ts';
 
 export type DurableStore = BrandStore & UserStore & KeyStore & OutboxStore;
-export type MakeDurableStore = () => Promise<{ store: DurableStore; cleanup: () => Promise<void> }>;
+export type MakeDurableStore = MakeStore<DurableStore>;
 
 const NOW = Date.UTC(2026, 10, 22, 12, 0, 0);
 
@@ -45,14 +46,7 @@ const rejectsTaken = async (p: Promise<unknown>, taken?: Identifier) => {
 };
 
 export function durableStoreContract(name: string, make: MakeDurableStore): void {
-  const withStore = async (fn: (store: DurableStore) => Promise<void>) => {
-    const { store, cleanup } = await make();
-    try {
-      await fn(store);
-    } finally {
-      await cleanup();
-    }
-  };
+  const withStore = (fn: (store: DurableStore) => Promise<void>) => withFreshStore(make, fn);
 
   describe(`Durable store contract: ${name}`, () => {
     // ---- BrandStore ----------------------------------------------------------------------
@@ -289,8 +283,8 @@ export function durableStoreContract(name: string, make: MakeDurableStore): void
         const expiring: KeyRecord = { ...forever, jti: randomUUID(), deviceId: 'device-2', keyHash: 'key-hash-2', expiresAt: NOW + 3_600_000 };
         await store.saveKey(forever);
         await store.saveKey(expiring);
-        assert.deepEqual(await store.findKeyByHash('key-hash-1'), { ...forever, revokedAt: null });
-        assert.deepEqual(await store.findKeyByHash('key-hash-2'), { ...expiring, revokedAt: null });
+        assert.deepEqual(await store.findKeyByHash('key-hash-1'), { ...forever, revokedAt: null, retiredAt: null, successorSealed: null });
+        assert.deepEqual(await store.findKeyByHash('key-hash-2'), { ...expiring, revokedAt: null, retiredAt: null, successorSealed: null });
         assert.equal(await store.findKeyByHash('key-hash-3'), null);
       });
     });

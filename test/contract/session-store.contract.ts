@@ -9,20 +9,14 @@ import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { NewSession, Session, SessionStore } from '../../src/ports/session-store.ts';
+import { withFreshStore, type MakeStore } from '../helpers/store-contract.ts';
 
-export type MakeSessionStore = () => Promise<{ store: SessionStore; cleanup: () => Promise<void> }>;
+export type MakeSessionStore = MakeStore<SessionStore>;
 
 const MINUTE = 60_000;
 
 export function sessionStoreContract(name: string, make: MakeSessionStore): void {
-  const withStore = async (fn: (store: SessionStore) => Promise<void>) => {
-    const { store, cleanup } = await make();
-    try {
-      await fn(store);
-    } finally {
-      await cleanup();
-    }
-  };
+  const withStore = (fn: (store: SessionStore) => Promise<void>) => withFreshStore(make, fn);
 
   const base = Date.now();
   const expiresAt = base + 20 * MINUTE;

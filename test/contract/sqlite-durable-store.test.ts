@@ -1,27 +1,16 @@
 // Runs the durable-store contract against the embedded SQLite adapter, plus what only a file
 // can show: committed data survives closing and reopening the database.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SqliteDurableStore } from '../../src/storage/sqlite/sqlite-durable-store.ts';
 import { brandConfig, durableStoreContract } from './durable-store.contract.ts';
+import { makeInTempDir, tempRoot } from '../helpers/store-contract.ts';
 
-const root = mkdtempSync(join(tmpdir(), 'ae-contract-durable-'));
-after(() => rmSync(root, { recursive: true, force: true }));
+const root = tempRoot('ae-contract-durable-');
 
-durableStoreContract('SqliteDurableStore', async () => {
-  const dir = mkdtempSync(join(root, 'store-'));
-  const store = new SqliteDurableStore(join(dir, 'auth.db'));
-  return {
-    store,
-    cleanup: async () => {
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-});
+durableStoreContract('SqliteDurableStore', makeInTempDir(root, (dir) => new SqliteDurableStore(join(dir, 'auth.db'))));
 
 test('SqliteDurableStore: brands, users, keys and the outbox survive closing and reopening the file', async () => {
   const dir = mkdtempSync(join(root, 'reopen-'));
@@ -62,7 +51,7 @@ test('SqliteDurableStore: brands, users, keys and the outbox survive closing and
       passwordHash: 'alice-hash',
       createdAt: now,
     });
-    assert.deepEqual(await store.findKeyByHash('key-hash-1'), { ...key, revokedAt: null });
+    assert.deepEqual(await store.findKeyByHash('key-hash-1'), { ...key, revokedAt: null, retiredAt: null, successorSealed: null });
     assert.deepEqual(await store.listOutbox({ limit: 10 }), [msg]);
     // Uniqueness holds across the reopen: the identifier is still taken, and uids are not reused.
     await assert.rejects(store.createUser('DOCDEMO', [{ type: 'USERNAME', value: 'alice', verified: true }], null, now), { name: 'IdentifierTakenError' });

@@ -1,27 +1,16 @@
 // Runs the SessionStore contract against the embedded SQLite adapter, plus what only a file
 // can show: the sessions survive closing and reopening the database.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SqliteSessionStore } from '../../src/storage/sqlite/sqlite-session-store.ts';
 import { sessionStoreContract } from './session-store.contract.ts';
+import { makeInTempDir, tempRoot } from '../helpers/store-contract.ts';
 
-const root = mkdtempSync(join(tmpdir(), 'ae-contract-sessions-'));
-after(() => rmSync(root, { recursive: true, force: true }));
+const root = tempRoot('ae-contract-sessions-');
 
-sessionStoreContract('SqliteSessionStore', async () => {
-  const dir = mkdtempSync(join(root, 'store-'));
-  const store = new SqliteSessionStore(join(dir, 'sessions.db'));
-  return {
-    store,
-    cleanup: async () => {
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-});
+sessionStoreContract('SqliteSessionStore', makeInTempDir(root, (dir) => new SqliteSessionStore(join(dir, 'sessions.db'))));
 
 test('SqliteSessionStore: a session, its OTP, failures and consumed flag survive a reopen', async () => {
   const dir = mkdtempSync(join(root, 'reopen-'));

@@ -7,14 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ADMIN_TOKEN, startHarness, idBody, otpLogin, url, VARIANTS, type Harness, type Res } from '../helpers/harness.ts';
-
-const OK = { success: true, code: 200, message: 'SUCCESS' };
-const E1504 = { success: false, code: 1504, message: 'Unable to generate token.' };
-const E1515 = { success: false, code: 1515, message: 'User does not exist.' };
-const E1519 = { success: false, code: 1519, message: 'Invalid details passed.' };
-const E1535 = { success: false, code: 1535, message: 'Maximum OTP count per customer cannot be 0 (it has to be >= 1).' };
-const E1546 = { success: false, code: 1546, message: 'Invalid identifierType passed.' };
-const E1548 = { success: false, code: 1548, message: 'Unauthorized.' };
+import { SUCCESS, expectAdminError, expectError, expectOk } from '../helpers/spec.ts';
 
 /** Spec §2 defaults, written out literally (not imported), as the admin API must show them. */
 const SPEC_DEFAULTS = {
@@ -81,11 +74,6 @@ async function rawAdmin(h: Harness, method: 'GET' | 'PUT' | 'DELETE', path: stri
   return { status: r.statusCode, headers: r.headers, body: parsed, raw: r.body };
 }
 
-function assertFail(r: Res, http: number, status: object) {
-  assert.equal(r.status, http, r.raw);
-  assert.deepEqual(r.body.status, status, r.raw);
-}
-
 // ---------------------------------------------------------------------------------------------
 // Authentication
 // ---------------------------------------------------------------------------------------------
@@ -119,14 +107,13 @@ test('admin: every route refuses a missing, wrong, non-Bearer or empty credentia
     for (const [label, auth] of BAD_AUTH) {
       for (const [method, path, body] of routes) {
         const r = await rawAdmin(h, method, path, auth, body);
-        assert.equal(r.status, 401, `${label}: ${method} ${path}: ${r.raw}`);
-        assert.deepEqual(r.body, { status: E1548 }, `${label}: ${method} ${path}`);
+        expectError(r, 1548, `${label}: ${method} ${path}`);
         // Nothing about brands, users or messages leaks into the refusal.
         assert.ok(!r.raw.includes('EXISTING') && !r.raw.includes('919999999001'), r.raw);
       }
     }
     // No effect: the new brand was not created, the existing one was neither changed nor deleted.
-    assertFail(await h.admin('GET', '/admin/v1/brands/NEWBRAND'), 404, E1504);
+    expectAdminError(await h.admin('GET', '/admin/v1/brands/NEWBRAND'), 1504);
     const existing = await h.admin('GET', '/admin/v1/brands/EXISTING');
     assert.equal(existing.status, 200, existing.raw);
     assert.equal(existing.body.config.otpLength, 8);
@@ -141,9 +128,9 @@ test('admin: every route refuses a missing, wrong, non-Bearer or empty credentia
 test('admin: a wrong token on PUT of a new brand does not create it (customer requests still get 1504)', async () => {
   await withHarness(async (h) => {
     const r = await rawAdmin(h, 'PUT', '/admin/v1/brands/DOCDEMO', 'Bearer wrong', {});
-    assertFail(r, 401, E1548);
+    expectAdminError(r, 1548);
     const gen = await h.post(url('web', 'token/generate'), idBody('web', 'DOCDEMO', 'MOBILE', '919999999001'));
-    assertFail(gen, 400, E1504);
+    expectError(gen, 1504);
   });
 });
 
@@ -155,10 +142,10 @@ test('admin: PUT with {} creates the brand with every §2 default', async () => 
   await withHarness(async (h) => {
     const put = await h.admin('PUT', '/admin/v1/brands/DOCDEMO', {});
     assert.equal(put.status, 200, put.raw);
-    assert.deepEqual(put.body, { status: OK, brand: 'DOCDEMO', config: SPEC_DEFAULTS });
+    assert.deepEqual(put.body, { status: SUCCESS, brand: 'DOCDEMO', config: SPEC_DEFAULTS });
     const get = await h.admin('GET', '/admin/v1/brands/DOCDEMO');
     assert.equal(get.status, 200, get.raw);
-    assert.deepEqual(get.body, { status: OK, brand: 'DOCDEMO', config: SPEC_DEFAULTS });
+    assert.deepEqual(get.body, { status: SUCCESS, brand: 'DOCDEMO', config: SPEC_DEFAULTS });
   });
 });
 
@@ -170,9 +157,9 @@ test('admin: PUT replaces the whole config (an omitted field returns to its defa
     const second = await h.admin('PUT', '/admin/v1/brands/DOCDEMO', { otpLength: 7 });
     assert.equal(second.status, 200, second.raw);
     const expected = withDefaults({ otpLength: 7 });
-    assert.deepEqual(second.body, { status: OK, brand: 'DOCDEMO', config: expected });
+    assert.deepEqual(second.body, { status: SUCCESS, brand: 'DOCDEMO', config: expected });
     const get = await h.admin('GET', '/admin/v1/brands/DOCDEMO');
-    assert.deepEqual(get.body, { status: OK, brand: 'DOCDEMO', config: expected });
+    assert.deepEqual(get.body, { status: SUCCESS, brand: 'DOCDEMO', config: expected });
   });
 });
 
@@ -208,13 +195,13 @@ test('admin: invalid brand names are refused with 1519 on PUT, GET and DELETE', 
       encodeURIComponent('brañd'),
     ];
     for (const name of names) {
-      assertFail(await h.admin('PUT', `/admin/v1/brands/${name}`, {}), 400, E1519);
-      assertFail(await h.admin('GET', `/admin/v1/brands/${name}`), 400, E1519);
-      assertFail(await h.admin('DELETE', `/admin/v1/brands/${name}`), 400, E1519);
+      expectAdminError(await h.admin('PUT', `/admin/v1/brands/${name}`, {}), 1519);
+      expectAdminError(await h.admin('GET', `/admin/v1/brands/${name}`), 1519);
+      expectAdminError(await h.admin('DELETE', `/admin/v1/brands/${name}`), 1519);
     }
     // Nothing was created.
     const list = await h.admin('GET', '/admin/v1/brands');
-    assert.deepEqual(list.body, { status: OK, brands: [] });
+    assert.deepEqual(list.body, { status: SUCCESS, brands: [] });
     // The limits themselves are fine: 64 characters, and every allowed punctuation.
     const put64 = await h.admin('PUT', `/admin/v1/brands/${'b'.repeat(64)}`, {});
     assert.equal(put64.status, 200, put64.raw);
@@ -232,12 +219,12 @@ test('admin: GET one, GET list, DELETE then GET → 1504/404, DELETE unknown →
 
     const one = await h.admin('GET', '/admin/v1/brands/alpha');
     assert.equal(one.status, 200, one.raw);
-    assert.deepEqual(one.body, { status: OK, brand: 'ALPHA', config: withDefaults({ otpLength: 4 }) });
+    assert.deepEqual(one.body, { status: SUCCESS, brand: 'ALPHA', config: withDefaults({ otpLength: 4 }) });
 
     const list = await h.admin('GET', '/admin/v1/brands');
     assert.equal(list.status, 200, list.raw);
     assert.deepEqual(Object.keys(list.body).sort(), ['brands', 'status']);
-    assert.deepEqual(list.body.status, OK);
+    assert.deepEqual(list.body.status, SUCCESS);
     const byName = new Map(list.body.brands.map((b: { brand: string; config: unknown }) => [b.brand, b]));
     assert.equal(list.body.brands.length, 2);
     assert.deepEqual(byName.get('ALPHA'), { brand: 'ALPHA', config: withDefaults({ otpLength: 4 }) });
@@ -245,17 +232,17 @@ test('admin: GET one, GET list, DELETE then GET → 1504/404, DELETE unknown →
 
     const del = await h.admin('DELETE', '/admin/v1/brands/Alpha');
     assert.equal(del.status, 200, del.raw);
-    assert.deepEqual(del.body, { status: OK });
-    assertFail(await h.admin('GET', '/admin/v1/brands/ALPHA'), 404, E1504);
+    assert.deepEqual(del.body, { status: SUCCESS });
+    expectAdminError(await h.admin('GET', '/admin/v1/brands/ALPHA'), 1504);
     // Deleting again, or deleting a brand that never existed, is an unknown brand.
-    assertFail(await h.admin('DELETE', '/admin/v1/brands/ALPHA'), 404, E1504);
-    assertFail(await h.admin('DELETE', '/admin/v1/brands/NEVER'), 404, E1504);
-    assertFail(await h.admin('GET', '/admin/v1/brands/NEVER'), 404, E1504);
+    expectAdminError(await h.admin('DELETE', '/admin/v1/brands/ALPHA'), 1504);
+    expectAdminError(await h.admin('DELETE', '/admin/v1/brands/NEVER'), 1504);
+    expectAdminError(await h.admin('GET', '/admin/v1/brands/NEVER'), 1504);
 
     const after = await h.admin('GET', '/admin/v1/brands');
     assert.deepEqual(after.body.brands.map((b: { brand: string }) => b.brand), ['BETA']);
     // The deleted brand is gone for customers too, immediately.
-    assertFail(await h.post(url('web', 'token/generate'), idBody('web', 'ALPHA', 'MOBILE', '919999999001')), 400, E1504);
+    expectError(await h.post(url('web', 'token/generate'), idBody('web', 'ALPHA', 'MOBILE', '919999999001')), 1504);
     assert.equal((await h.post(url('web', 'token/generate'), idBody('web', 'BETA', 'MOBILE', '919999999001'))).status, 200);
   });
 });
@@ -292,13 +279,13 @@ test('admin: a bad config value is refused with 1519 and the old config stays', 
     ];
     for (const body of bad) {
       const r = await h.admin('PUT', '/admin/v1/brands/DOCDEMO', body);
-      assertFail(r, 400, E1519);
+      expectAdminError(r, 1519);
       const now = await h.admin('GET', '/admin/v1/brands/DOCDEMO');
       assert.deepEqual(now.body, before, `config changed after refused ${JSON.stringify(body)}`);
     }
     // A refused PUT of a new brand does not create it.
-    assertFail(await h.admin('PUT', '/admin/v1/brands/NEWONE', { otpLength: 2 }), 400, E1519);
-    assertFail(await h.admin('GET', '/admin/v1/brands/NEWONE'), 404, E1504);
+    expectAdminError(await h.admin('PUT', '/admin/v1/brands/NEWONE', { otpLength: 2 }), 1519);
+    expectAdminError(await h.admin('GET', '/admin/v1/brands/NEWONE'), 1504);
   });
 });
 
@@ -308,7 +295,7 @@ test('admin: otpMaxCount 0 is refused with 1535 and the old config stays', async
     const before = await h.admin('GET', '/admin/v1/brands/DOCDEMO');
     assert.equal(before.body.config.otpMaxCount, 3);
     for (const body of [{ otpMaxCount: 0, otpTimeOut: 10 }, { otpMaxCount: 0 }]) {
-      assertFail(await h.admin('PUT', '/admin/v1/brands/DOCDEMO', body), 400, E1535);
+      expectAdminError(await h.admin('PUT', '/admin/v1/brands/DOCDEMO', body), 1535);
       assert.deepEqual((await h.admin('GET', '/admin/v1/brands/DOCDEMO')).body, before.body);
     }
     // Both set, or both null, are accepted.
@@ -405,10 +392,10 @@ test('admin: brand config survives an app restart', async () => {
     try {
       const get = await h2.admin('GET', '/admin/v1/brands/DOCDEMO');
       assert.equal(get.status, 200, get.raw);
-      assert.deepEqual(get.body, { status: OK, brand: 'DOCDEMO', config: expected });
-      assertFail(await h2.admin('GET', '/admin/v1/brands/OTHER'), 404, E1504);
+      assert.deepEqual(get.body, { status: SUCCESS, brand: 'DOCDEMO', config: expected });
+      expectAdminError(await h2.admin('GET', '/admin/v1/brands/OTHER'), 1504);
       // And customers are served from it.
-      assertFail(await h2.post(url('web', 'token/generate'), idBody('web', 'DOCDEMO', 'MOBILE', '919999999001')), 400, E1546);
+      expectError(await h2.post(url('web', 'token/generate'), idBody('web', 'DOCDEMO', 'MOBILE', '919999999001')), 1546);
       assert.equal((await h2.post(url('web', 'token/generate'), idBody('web', 'DOCDEMO', 'EMAIL', 'a@b.co'))).status, 200);
     } finally {
       await h2.close();
@@ -425,7 +412,7 @@ test('admin: a brand change takes effect for customer requests immediately', asy
       const before = await h.post(url(v, 'token/generate'), idBody(v, 'DOCDEMO', 'EMAIL', 'a@b.co'));
       assert.equal(before.status, 200, before.raw);
       await h.createBrand('DOCDEMO', { identifierTypes: ['MOBILE', 'USERNAME'] });
-      assertFail(await h.post(url(v, 'token/generate'), idBody(v, 'DOCDEMO', 'EMAIL', 'a@b.co')), 400, E1546);
+      expectError(await h.post(url(v, 'token/generate'), idBody(v, 'DOCDEMO', 'EMAIL', 'a@b.co')), 1546);
       assert.equal((await h.post(url(v, 'token/generate'), idBody(v, 'DOCDEMO', 'MOBILE', '919999999001'))).status, 200);
       // And back.
       await h.createBrand('DOCDEMO', {});
@@ -465,8 +452,7 @@ test('admin: the outbox lists messages newest first with every field', async () 
     await sendOtp(h, 'web', 'DOCDEMO', 'MOBILE', '919999999002');
 
     const r = await h.admin('GET', '/admin/v1/outbox');
-    assert.equal(r.status, 200, r.raw);
-    assert.deepEqual(r.body.status, OK);
+    expectOk(r);
     const msgs = r.body.messages;
     assert.equal(msgs.length, 3);
     for (const m of msgs) assert.deepEqual(Object.keys(m).sort(), ['brand', 'channel', 'createdAt', 'identifier', 'otp', 'text', 'to']);
@@ -549,10 +535,10 @@ test('admin: outbox filters by identifier (session identifier or destination), b
     assert.equal((await get('limit=100')).length, 4);
 
     for (const bad of ['limit=0', 'limit=-1', 'limit=abc', 'limit=1.5', 'limit=', 'limit=100000']) {
-      assertFail(await h.admin('GET', `/admin/v1/outbox?${bad}`), 400, E1519);
+      expectAdminError(await h.admin('GET', `/admin/v1/outbox?${bad}`), 1519);
     }
     for (const bad of ['identifier=919999999001', `identifier=${encodeURIComponent('PHONE|919999999001')}`, `identifier=${encodeURIComponent('MOBILE|abc')}`]) {
-      assertFail(await h.admin('GET', `/admin/v1/outbox?${bad}`), 400, E1519);
+      expectAdminError(await h.admin('GET', `/admin/v1/outbox?${bad}`), 1519);
     }
   });
 });
@@ -585,7 +571,7 @@ test('admin: GET user shows uid, identifiers (verified), hasPassword and created
     const r = await h.admin('GET', '/admin/v1/users/docdemo/mobile/+91 99999-99001'.replaceAll(' ', '%20'));
     assert.equal(r.status, 200, r.raw);
     assert.deepEqual(Object.keys(r.body).sort(), ['status', 'user']);
-    assert.deepEqual(r.body.status, OK);
+    assert.deepEqual(r.body.status, SUCCESS);
     const u = r.body.user;
     assert.match(u.uid, /^[0-9]+$/);
     assert.deepEqual(u, {
@@ -610,10 +596,10 @@ test('admin: GET user shows uid, identifiers (verified), hasPassword and created
     assert.ok(!raw.includes('Passw0rd-123') && !raw.includes('$argon2'), raw);
 
     // Unknown user, unknown brand, bad type, and a user of another brand.
-    assertFail(await h.admin('GET', '/admin/v1/users/DOCDEMO/MOBILE/919999999999'), 404, E1515);
-    assertFail(await h.admin('GET', '/admin/v1/users/NOBRAND/MOBILE/919999999001'), 404, E1504);
+    expectAdminError(await h.admin('GET', '/admin/v1/users/DOCDEMO/MOBILE/919999999999'), 1515);
+    expectAdminError(await h.admin('GET', '/admin/v1/users/NOBRAND/MOBILE/919999999001'), 1504);
     await h.createBrand('OTHER');
-    assertFail(await h.admin('GET', '/admin/v1/users/OTHER/MOBILE/919999999001'), 404, E1515);
-    assertFail(await h.admin('GET', '/admin/v1/users/DOCDEMO/EMAIL/919999999001'), 400, E1519);
+    expectAdminError(await h.admin('GET', '/admin/v1/users/OTHER/MOBILE/919999999001'), 1515);
+    expectAdminError(await h.admin('GET', '/admin/v1/users/DOCDEMO/EMAIL/919999999001'), 1519);
   });
 });

@@ -5,14 +5,12 @@ import { randomInt, randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ADMIN_TOKEN, VARIANTS, idBody, startHarness, url, type Harness, type Res, type V } from '../helpers/harness.ts';
+import { SUCCESS, expectError, expectOk } from '../helpers/spec.ts';
 
-const OK = { success: true, code: 200, message: 'SUCCESS' };
 const BRAND = 'leaky';
 // 10-digit codes: a 6-digit code could turn up by chance inside a timestamp or a uuid in a
 // log line and make this test flaky; 10 digits make that negligible.
 const OTP_LENGTH = 10;
-
-const err = (code: number, message: string) => ({ status: { success: false, code, message } });
 
 /** A 10-digit code that differs from `otp`. */
 const wrongOtp = (otp: string) => {
@@ -98,7 +96,7 @@ async function runFlows(h: Harness, rec: Recorder, v: V) {
   const signupSession = r.body.user.sessionId as string;
   r = await rec.post(url(v, 'otp/generate'), { ...id, sessionId: signupSession });
   assert.equal(r.status, 200, r.raw);
-  assert.deepEqual(r.body, { status: OK }, 'otp/generate answers status only');
+  assert.deepEqual(r.body, { status: SUCCESS }, 'otp/generate answers status only');
   const otp = await h.lastOtp(BRAND, `${type}|${value}`);
   assert.equal(otp.length, OTP_LENGTH);
   rec.secret(`${v} sign-up OTP`, otp, true);
@@ -108,11 +106,9 @@ async function runFlows(h: Harness, rec: Recorder, v: V) {
   const wrong = wrongOtp(otp);
   rec.secret(`${v} wrong OTP`, wrong, true);
   r = await rec.post(url(v, 'otp/validate'), { ...id, sessionId: signupSession, otp: wrong });
-  assert.equal(r.status, 401, r.raw);
-  assert.deepEqual(r.body, err(1506, 'Invalid OTP.'));
+  expectError(r, 1506);
   r = await rec.post(url(v, 'otp/validate'), { ...id, sessionId: signupSession, otp });
-  assert.equal(r.status, 200, r.raw);
-  assert.deepEqual(r.body.status, OK);
+  expectOk(r);
   rec.jws(`${v} sign-up USER token`, r.body.auth.token);
   if (v === 'mobile') {
     rec.jws('mobile sign-up key', r.body.auth.key);
@@ -130,11 +126,9 @@ async function runFlows(h: Harness, rec: Recorder, v: V) {
   const wrongPassword = `Wrong-${v}-${randomUUID()}`;
   rec.secret(`${v} wrong password`, wrongPassword, true);
   r = await rec.post(url(v, 'password/validate'), { ...id, sessionId: loginSession, password: wrongPassword });
-  assert.equal(r.status, 401, r.raw);
-  assert.deepEqual(r.body, err(1528, 'Invalid password, please try with the correct password.'));
+  expectError(r, 1528);
   r = await rec.post(url(v, 'password/validate'), { ...id, sessionId: loginSession, password });
-  assert.equal(r.status, 200, r.raw);
-  assert.deepEqual(r.body.status, OK);
+  expectOk(r);
   rec.jws(`${v} login USER token`, r.body.auth.token);
   if (v === 'mobile') {
     rec.jws('mobile login key', r.body.auth.key);
@@ -152,7 +146,7 @@ async function runFlows(h: Harness, rec: Recorder, v: V) {
   const uSession = r.body.user.sessionId as string;
   r = await rec.post(url(v, 'otp/generate'), { ...uid, sessionId: uSession });
   assert.equal(r.status, 200, r.raw);
-  assert.deepEqual(r.body, { status: OK });
+  assert.deepEqual(r.body, { status: SUCCESS });
   const uOtp = await h.lastOtp(BRAND, u.key);
   rec.secret(`${v} USERNAME OTP`, uOtp, true);
   r = await rec.post(url(v, 'otp/validate'), { ...uid, sessionId: uSession, otp: uOtp });
@@ -168,18 +162,14 @@ async function runFlows(h: Harness, rec: Recorder, v: V) {
   for (const [k, p] of [['broken JSON', p1], ['wrong type', p2], ['mismatch', p3], ['confirm', p4]] as const) rec.secret(`${v} ${k} password`, p, true);
   const broken = JSON.stringify({ ...idBody(v, BRAND, 'MOBILE', '918000000199'), password: p1, confirmPassword: p1 }).slice(0, -1);
   r = await rec.post(url(v, 'token/generate'), broken);
-  assert.equal(r.status, 400, r.raw);
-  assert.deepEqual(r.body, err(1519, 'Invalid details passed.'));
+  expectError(r, 1519);
   r = await rec.post(url(v, 'token/generate'), { ...idBody(v, BRAND, 'MOBILE', '918000000199'), identifierValue: 918000000199, password: p2, confirmPassword: p2 });
-  assert.equal(r.status, 400, r.raw);
-  assert.deepEqual(r.body, err(1519, 'Invalid details passed.'));
+  expectError(r, 1519);
   r = await rec.post(url(v, 'token/generate'), { ...idBody(v, BRAND, 'MOBILE', '918000000199'), password: p3, confirmPassword: p4 });
-  assert.equal(r.status, 400, r.raw);
-  assert.deepEqual(r.body, err(1521, 'Password and confirm password does not match.'));
+  expectError(r, 1521);
   // A wrong OTP shape on a live session: the OTP field itself is the secret.
   r = await rec.post(url(v, 'otp/validate'), { ...id, sessionId: loginSession, otp: { code: p1 } });
-  assert.equal(r.status, 400, r.raw);
-  assert.deepEqual(r.body, err(1519, 'Invalid details passed.'));
+  expectError(r, 1519);
 }
 
 test('no secret reaches a log line or a customer response (mobile and web, logs at trace)', async () => {

@@ -4,44 +4,15 @@
 // the key are stored (keyed hashes only).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createSecretKey, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { jwtVerify } from 'jose';
 import { idBody, otpLogin, startHarness, url, VARIANTS, type Harness, type Res, type V } from '../helpers/harness.ts';
-
-// Written out from spec §9 (not imported from src) so a drift in the error table fails here.
-const E = {
-  1502: [401, 'Unable to validate OTP.'],
-  1503: [502, 'Unable to generate OTP.'],
-  1505: [401, 'Invalid session.'],
-  1506: [401, 'Invalid OTP.'],
-  1508: [403, 'Device ID does not match with the device ID used to generate token/session.'],
-  1509: [403, 'Brand name does not match with the brand name used to generate token/session.'],
-  1515: [404, 'User does not exist.'],
-  1518: [429, 'Reached the maximum allowed OTP retry attempts, Authenticate form the start.'],
-  1537: [400, 'OTP is not generated for the provided details. Please generate OTP and try again.'],
-  1541: [403, 'Identifier used to generate session does not match with the identifier used to generate or validate OTP.'],
-} as const;
-type Code = keyof typeof E;
-
-const SUCCESS = { success: true, code: 200, message: 'SUCCESS' };
-// The harness's deployment secret: tokens must verify under it (HS256).
-const SIGNING_KEY = createSecretKey(Buffer.from('test-signing-secret-0123456789abcdefghijklmnop', 'utf8'));
+import { SIGNING_KEY, SUCCESS, expectError, expectOk } from '../helpers/spec.ts';
 
 const MOB = '919999999993';
 const MOB2 = '919999999994';
-
-function expectError(r: Res, code: Code, what = ''): void {
-  const [http, message] = E[code];
-  assert.equal(r.status, http, `${what}: HTTP ${r.status} ${r.raw}`);
-  assert.deepEqual(r.body, { status: { success: false, code, message } }, `${what}: ${r.raw}`);
-}
-
-function expectOk(r: Res, what = ''): void {
-  assert.equal(r.status, 200, `${what}: ${r.raw}`);
-  assert.deepEqual(r.body.status, SUCCESS, `${what}: ${r.raw}`);
-}
 
 /** token/generate; returns the sessionId. */
 async function startSession(h: Harness, v: V, brand: string, type: string, value: string, deviceId = 'device-1'): Promise<string> {

@@ -5,19 +5,14 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import Database from 'libsql';
 import { idBody, otpLogin, startHarness, url, VARIANTS, type Harness, type Res, type V } from '../helpers/harness.ts';
+import { SPEC_ERRORS, type SpecCode } from '../helpers/spec.ts';
 
 const MOB = '919999999993';
 const PASSWORD = 'Correct-Horse-42';
 
-const E = {
-  1505: [401, 'Invalid session.'],
-  1506: [401, 'Invalid OTP.'],
-  1518: [429, 'Reached the maximum allowed OTP retry attempts, Authenticate form the start.'],
-} as const;
-type Code = keyof typeof E;
-
-function isError(r: Res, code: Code): boolean {
-  const [http, message] = E[code];
+/** The exact §9 failure (HTTP status, code and message) of `code`, as a predicate. */
+function isError(r: Res, code: SpecCode): boolean {
+  const [http, message] = SPEC_ERRORS[code];
   return r.status === http && r.body?.status?.success === false && r.body.status.code === code && r.body.status.message === message;
 }
 

@@ -3,38 +3,13 @@
 // order; the session is single-use; the password is NFKC-normalised; no hash ever leaks.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createSecretKey, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { jwtVerify } from 'jose';
 import { idBody, otpLogin, startHarness, url, VARIANTS, type Harness, type Res, type V } from '../helpers/harness.ts';
+import { SIGNING_KEY, SUCCESS, expectError, expectOk } from '../helpers/spec.ts';
 
-// Written out from spec §9 (not imported from src) so a drift in the error table fails here.
-const E = {
-  1505: [401, 'Invalid session.'],
-  1507: [403, 'Mobile number does not match with the mobile number used to generate token/session.'],
-  1508: [403, 'Device ID does not match with the device ID used to generate token/session.'],
-  1509: [403, 'Brand name does not match with the brand name used to generate token/session.'],
-  1515: [404, 'User does not exist.'],
-  1524: [400, 'Password is not enabled for the brand.'],
-  1526: [401, 'Unable to validate password.'],
-  1528: [401, 'Invalid password, please try with the correct password.'],
-} as const;
-type Code = keyof typeof E;
-
-const SUCCESS = { success: true, code: 200, message: 'SUCCESS' };
-const SIGNING_KEY = createSecretKey(Buffer.from('test-signing-secret-0123456789abcdefghijklmnop', 'utf8'));
 const MOB = '919999999993';
 const PASSWORD = 'Correct-Horse-42';
-
-function expectError(r: Res, code: Code, what = ''): void {
-  const [http, message] = E[code];
-  assert.equal(r.status, http, `${what}: HTTP ${r.status} ${r.raw}`);
-  assert.deepEqual(r.body, { status: { success: false, code, message } }, `${what}: ${r.raw}`);
-}
-
-function expectOk(r: Res, what = ''): void {
-  assert.equal(r.status, 200, `${what}: ${r.raw}`);
-  assert.deepEqual(r.body.status, SUCCESS, `${what}: ${r.raw}`);
-}
 
 /** No response carries an argon2 hash (or any PHC string). */
 function noHash(r: Res): void {

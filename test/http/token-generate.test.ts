@@ -5,26 +5,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as jose from 'jose';
 import { startHarness, idBody, otpLogin, url, VARIANTS, type Harness, type Res, type V } from '../helpers/harness.ts';
-
-const OK = { success: true, code: 200, message: 'SUCCESS' };
-const ERR = {
-  1515: { http: 404, message: 'User does not exist.' },
-  1519: { http: 400, message: 'Invalid details passed.' },
-  1520: { http: 400, message: 'Password is enabled for the brand. Password cannot be empty.' },
-  1521: { http: 400, message: 'Password and confirm password does not match.' },
-  1524: { http: 400, message: 'Password is not enabled for the brand.' },
-  1528: { http: 401, message: 'Invalid password, please try with the correct password.' },
-  1540: { http: 400, message: 'Either mobile or email is required to send OTP.' },
-  1542: { http: 400, message: 'Password does not meet the requirements.' },
-  1543: { http: 409, message: 'Username already exists.' },
-} as const;
+import { SUCCESS, expectError, expectOk } from '../helpers/spec.ts';
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-
-function assertErr(r: Res, code: keyof typeof ERR) {
-  assert.equal(r.status, ERR[code].http, r.raw);
-  assert.deepEqual(r.body, { status: { success: false, code, message: ERR[code].message } }, r.raw);
-}
 
 /**
  * A harness whose every customer and admin response is remembered, so a test can check that
@@ -117,7 +100,7 @@ test('token/generate: the response has exactly the contract shape', async () => 
       assert.match(r.body.user.sessionId, /^P-/);
       assert.match(r.body.user.sessionId.slice(2), UUID_V4);
       assert.deepEqual(r.body, {
-        status: OK,
+        status: SUCCESS,
         auth: { token: r.body.auth.token, key: null },
         user: { appRegistered: false, sessionId: r.body.user.sessionId, role: 'VIEW', userRegisteredForPassword: false },
       });
@@ -239,10 +222,10 @@ test('token/generate: a password registered at token/generate is held on the ses
       assert.equal(g.status, 200, g.raw);
       assert.equal(g.body.user.userRegisteredForPassword, false);
       // The user does not exist yet.
-      assertErr(await adminUser(h, 'DOCDEMO', 'MOBILE', mobile), 1515);
+      expectError(await adminUser(h, 'DOCDEMO', 'MOBILE', mobile), 1515);
       // Password login before the OTP is proven: the user does not exist.
       const early = await h.post(url(v, 'password/validate'), { ...idBody(v, 'DOCDEMO', 'MOBILE', mobile), sessionId: g.body.user.sessionId, password: PW });
-      assertErr(early, 1515);
+      expectError(early, 1515);
 
       const { res } = await completeOtp(h, v, 'DOCDEMO', 'MOBILE', mobile, g.body.user.sessionId);
       assert.equal(res.status, 200, res.raw);
@@ -252,10 +235,9 @@ test('token/generate: a password registered at token/generate is held on the ses
       assert.equal(u.body.user.hasPassword, true);
 
       const login = await passwordLogin(h, v, 'DOCDEMO', 'MOBILE', mobile, PW);
-      assert.equal(login.status, 200, login.raw);
-      assert.deepEqual(login.body.status, OK);
+      expectOk(login, 'password login');
       assert.equal(login.body.user.role, 'USER');
-      assertErr(await passwordLogin(h, v, 'DOCDEMO', 'MOBILE', mobile, 'Wrong-Passw0rd-1'), 1528);
+      expectError(await passwordLogin(h, v, 'DOCDEMO', 'MOBILE', mobile, 'Wrong-Passw0rd-1'), 1528);
     }
     assertNoSecrets([PW, 'Wrong-Passw0rd-1']);
   });
@@ -282,10 +264,10 @@ test('token/generate: a password on a brand without passwords → 1524', async (
   await run(async (h, assertNoSecrets) => {
     await h.createBrand('DOCDEMO');
     for (const v of VARIANTS) {
-      assertErr(await gen(h, v, 'DOCDEMO', 'MOBILE', '919999999001', withPw()), 1524);
-      assertErr(await gen(h, v, 'DOCDEMO', 'MOBILE', '919999999001', { password: PW, confirmPassword: 'different' }), 1524);
+      expectError(await gen(h, v, 'DOCDEMO', 'MOBILE', '919999999001', withPw()), 1524);
+      expectError(await gen(h, v, 'DOCDEMO', 'MOBILE', '919999999001', { password: PW, confirmPassword: 'different' }), 1524);
       // USERNAME sign-up needs passwords too.
-      assertErr(await gen(h, v, 'DOCDEMO', 'USERNAME', 'alice', { mobile: '919999999002', ...withPw() }), 1524);
+      expectError(await gen(h, v, 'DOCDEMO', 'USERNAME', 'alice', { mobile: '919999999002', ...withPw() }), 1524);
     }
     assertNoSecrets([PW]);
   });
@@ -295,13 +277,13 @@ test('token/generate: password and confirmPassword must match (a missing confirm
   await run(async (h, assertNoSecrets) => {
     await h.createBrand('DOCDEMO', { passwordEnabled: true });
     for (const v of VARIANTS) {
-      assertErr(await gen(h, v, 'DOCDEMO', 'MOBILE', '919999999001', { password: PW, confirmPassword: 'Corr3ct-Horse-Batterz' }), 1521);
-      assertErr(await gen(h, v, 'DOCDEMO', 'MOBILE', '919999999001', { password: PW }), 1521);
-      assertErr(await gen(h, v, 'DOCDEMO', 'MOBILE', '919999999001', { password: PW, confirmPassword: '' }), 1521);
+      expectError(await gen(h, v, 'DOCDEMO', 'MOBILE', '919999999001', { password: PW, confirmPassword: 'Corr3ct-Horse-Batterz' }), 1521);
+      expectError(await gen(h, v, 'DOCDEMO', 'MOBILE', '919999999001', { password: PW }), 1521);
+      expectError(await gen(h, v, 'DOCDEMO', 'MOBILE', '919999999001', { password: PW, confirmPassword: '' }), 1521);
       // Mismatch is judged before the policy: a short mismatched password is 1521, not 1542.
-      assertErr(await gen(h, v, 'DOCDEMO', 'MOBILE', '919999999001', { password: 'a1', confirmPassword: 'b1' }), 1521);
+      expectError(await gen(h, v, 'DOCDEMO', 'MOBILE', '919999999001', { password: 'a1', confirmPassword: 'b1' }), 1521);
       // A non-string password is a body-shape error.
-      assertErr(await gen(h, v, 'DOCDEMO', 'MOBILE', '919999999001', { password: 12345678, confirmPassword: 12345678 }), 1519);
+      expectError(await gen(h, v, 'DOCDEMO', 'MOBILE', '919999999001', { password: 12345678, confirmPassword: 12345678 }), 1519);
     }
     assertNoSecrets([PW, 'Corr3ct-Horse-Batterz']);
   });
@@ -312,7 +294,7 @@ test('token/generate: the password policy is enforced (too short, too long, rege
     await h.createBrand('DOCDEMO', { passwordEnabled: true, passwordPolicy: { minLength: 8, maxLength: 20, regex: '(?=.*\\d).+' } });
     const bad = ['abc1', 'abcdefg', 'a1'.repeat(10) + 'x', 'abcdefghij', 'NoDigitsHere!'];
     for (const v of VARIANTS) {
-      for (const p of bad) assertErr(await gen(h, v, 'DOCDEMO', 'MOBILE', '919999999001', withPw(p)), 1542);
+      for (const p of bad) expectError(await gen(h, v, 'DOCDEMO', 'MOBILE', '919999999001', withPw(p)), 1542);
       // The limits themselves are accepted: exactly 8 and exactly 20 characters with a digit.
       assert.equal((await gen(h, v, 'DOCDEMO', 'MOBILE', '919999999001', withPw('abcdefg1'))).status, 200);
       assert.equal((await gen(h, v, 'DOCDEMO', 'MOBILE', '919999999001', withPw('a1'.repeat(10)))).status, 200);
@@ -326,8 +308,8 @@ test('token/generate: passwordRequiredAtSignup makes a first-time user without p
     await h.createBrand('DOCDEMO', { passwordEnabled: true, passwordRequiredAtSignup: true });
     for (const [i, v] of VARIANTS.entries()) {
       const mobile = `91999999300${i}`;
-      assertErr(await gen(h, v, 'DOCDEMO', 'MOBILE', mobile), 1520);
-      assertErr(await gen(h, v, 'DOCDEMO', 'MOBILE', mobile, { password: '', confirmPassword: '' }), 1520);
+      expectError(await gen(h, v, 'DOCDEMO', 'MOBILE', mobile), 1520);
+      expectError(await gen(h, v, 'DOCDEMO', 'MOBILE', mobile, { password: '', confirmPassword: '' }), 1520);
       // With a password it works, and afterwards the known user needs none.
       const g = await gen(h, v, 'DOCDEMO', 'MOBILE', mobile, withPw());
       assert.equal(g.status, 200, g.raw);
@@ -365,7 +347,7 @@ test('token/generate: an existing user with a password cannot overwrite it from 
       assert.equal(g2.status, 200, g2.raw);
 
       assert.equal((await passwordLogin(h, v, 'DOCDEMO', 'EMAIL', email, PW)).status, 200);
-      assertErr(await passwordLogin(h, v, 'DOCDEMO', 'EMAIL', email, NEW), 1528);
+      expectError(await passwordLogin(h, v, 'DOCDEMO', 'EMAIL', email, NEW), 1528);
     }
     assertNoSecrets([PW, NEW]);
   });
@@ -387,7 +369,7 @@ test('token/generate: USERNAME sign-up with a mobile sends the OTP to the mobile
       const g = await gen(h, v, 'DOCDEMO', 'USERNAME', user, { mobile: `+${mobile}`, ...withPw() });
       assert.equal(g.status, 200, g.raw);
       assert.equal(g.body.user.userRegisteredForPassword, false);
-      assertErr(await adminUser(h, 'DOCDEMO', 'USERNAME', lower), 1515);
+      expectError(await adminUser(h, 'DOCDEMO', 'USERNAME', lower), 1515);
 
       const { msg, res } = await completeOtp(h, v, 'DOCDEMO', 'USERNAME', user, g.body.user.sessionId);
       assert.equal(msg.to, mobile);
@@ -466,16 +448,16 @@ test('token/generate: USERNAME sign-up without a password → 1520', async () =>
   await run(async (h) => {
     await h.createBrand('DOCDEMO', { passwordEnabled: true });
     for (const v of VARIANTS) {
-      assertErr(await gen(h, v, 'DOCDEMO', 'USERNAME', 'dave', { mobile: '919999999001' }), 1520);
-      assertErr(await gen(h, v, 'DOCDEMO', 'USERNAME', 'dave', { email: 'd@x.co', password: '', confirmPassword: '' }), 1520);
+      expectError(await gen(h, v, 'DOCDEMO', 'USERNAME', 'dave', { mobile: '919999999001' }), 1520);
+      expectError(await gen(h, v, 'DOCDEMO', 'USERNAME', 'dave', { email: 'd@x.co', password: '', confirmPassword: '' }), 1520);
       // Sign-up passwords are checked like any other.
-      assertErr(await gen(h, v, 'DOCDEMO', 'USERNAME', 'dave', { mobile: '919999999001', password: PW }), 1521);
-      assertErr(await gen(h, v, 'DOCDEMO', 'USERNAME', 'dave', { mobile: '919999999001', ...withPw('short1') }), 1542);
+      expectError(await gen(h, v, 'DOCDEMO', 'USERNAME', 'dave', { mobile: '919999999001', password: PW }), 1521);
+      expectError(await gen(h, v, 'DOCDEMO', 'USERNAME', 'dave', { mobile: '919999999001', ...withPw('short1') }), 1542);
       // A bad destination is a body-shape error.
-      assertErr(await gen(h, v, 'DOCDEMO', 'USERNAME', 'dave', { mobile: '12', ...withPw() }), 1519);
-      assertErr(await gen(h, v, 'DOCDEMO', 'USERNAME', 'dave', { email: 'not-an-email', ...withPw() }), 1519);
+      expectError(await gen(h, v, 'DOCDEMO', 'USERNAME', 'dave', { mobile: '12', ...withPw() }), 1519);
+      expectError(await gen(h, v, 'DOCDEMO', 'USERNAME', 'dave', { email: 'not-an-email', ...withPw() }), 1519);
     }
-    assertErr(await adminUser(h, 'DOCDEMO', 'USERNAME', 'dave'), 1515);
+    expectError(await adminUser(h, 'DOCDEMO', 'USERNAME', 'dave'), 1515);
   });
 });
 
@@ -490,15 +472,15 @@ test('token/generate: USERNAME sign-up of a taken username, or with a mobile/ema
 
     for (const v of VARIANTS) {
       // Taken username, in any case.
-      assertErr(await gen(h, v, 'DOCDEMO', 'USERNAME', 'erin', { mobile: '919999999100', ...withPw() }), 1543);
-      assertErr(await gen(h, v, 'DOCDEMO', 'USERNAME', 'ERIN', { email: 'new@x.co', ...withPw() }), 1543);
+      expectError(await gen(h, v, 'DOCDEMO', 'USERNAME', 'erin', { mobile: '919999999100', ...withPw() }), 1543);
+      expectError(await gen(h, v, 'DOCDEMO', 'USERNAME', 'ERIN', { email: 'new@x.co', ...withPw() }), 1543);
       // A free username with a mobile of another user (a MOBILE-only user, and the USERNAME user's mobile).
-      assertErr(await gen(h, v, 'DOCDEMO', 'USERNAME', 'frank', { mobile: '919999999002', ...withPw() }), 1543);
-      assertErr(await gen(h, v, 'DOCDEMO', 'USERNAME', 'frank', { mobile: '+91 99999-99001', ...withPw() }), 1543);
+      expectError(await gen(h, v, 'DOCDEMO', 'USERNAME', 'frank', { mobile: '919999999002', ...withPw() }), 1543);
+      expectError(await gen(h, v, 'DOCDEMO', 'USERNAME', 'frank', { mobile: '+91 99999-99001', ...withPw() }), 1543);
       // … or an email of another user, even next to a free mobile.
-      assertErr(await gen(h, v, 'DOCDEMO', 'USERNAME', 'frank', { mobile: '919999999100', email: 'TAKEN@x.co', ...withPw() }), 1543);
+      expectError(await gen(h, v, 'DOCDEMO', 'USERNAME', 'frank', { mobile: '919999999100', email: 'TAKEN@x.co', ...withPw() }), 1543);
     }
-    assertErr(await adminUser(h, 'DOCDEMO', 'USERNAME', 'frank'), 1515);
+    expectError(await adminUser(h, 'DOCDEMO', 'USERNAME', 'frank'), 1515);
     // The username of another brand is free here.
     await h.createBrand('OTHER', { passwordEnabled: true });
     assert.equal((await gen(h, 'web', 'OTHER', 'USERNAME', 'erin', { mobile: '919999999001', ...withPw() })).status, 200);
@@ -520,7 +502,7 @@ test('token/generate: two pending sign-ups of one free username both get session
 
       const first = await h.post(url(v, 'otp/validate'), { ...id, sessionId: b.body.user.sessionId, otp: otpB });
       assert.equal(first.status, 200, first.raw);
-      assertErr(await h.post(url(v, 'otp/validate'), { ...id, sessionId: a.body.user.sessionId, otp: otpA }), 1543);
+      expectError(await h.post(url(v, 'otp/validate'), { ...id, sessionId: a.body.user.sessionId, otp: otpA }), 1543);
 
       // The user is the winner's: B's mobile and password; A's mobile belongs to nobody.
       const u = await adminUser(h, 'DOCDEMO', 'USERNAME', 'grace');
@@ -528,9 +510,9 @@ test('token/generate: two pending sign-ups of one free username both get session
         { type: 'MOBILE', value: '919999999002', verified: true },
         { type: 'USERNAME', value: 'grace', verified: true },
       ]);
-      assertErr(await adminUser(h, 'DOCDEMO', 'MOBILE', '919999999001'), 1515);
+      expectError(await adminUser(h, 'DOCDEMO', 'MOBILE', '919999999001'), 1515);
       assert.equal((await passwordLogin(h, v, 'DOCDEMO', 'USERNAME', 'grace', 'Other-Passw0rd-22')).status, 200);
-      assertErr(await passwordLogin(h, v, 'DOCDEMO', 'USERNAME', 'grace', PW), 1528);
+      expectError(await passwordLogin(h, v, 'DOCDEMO', 'USERNAME', 'grace', PW), 1528);
     });
   }
 });
@@ -538,10 +520,10 @@ test('token/generate: two pending sign-ups of one free username both get session
 test('token/generate: USERNAME login of an unknown username → 1540', async () => {
   await run(async (h) => {
     await h.createBrand('DOCDEMO', { passwordEnabled: true });
-    for (const v of VARIANTS) assertErr(await gen(h, v, 'DOCDEMO', 'USERNAME', 'nobody'), 1540);
+    for (const v of VARIANTS) expectError(await gen(h, v, 'DOCDEMO', 'USERNAME', 'nobody'), 1540);
     // Also on a brand without passwords (a USERNAME login needs no password).
     await h.createBrand('PLAIN');
-    for (const v of VARIANTS) assertErr(await gen(h, v, 'PLAIN', 'USERNAME', 'nobody'), 1540);
+    for (const v of VARIANTS) expectError(await gen(h, v, 'PLAIN', 'USERNAME', 'nobody'), 1540);
   });
 });
 

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { SUCCESS, expectError, expectOk } from '../helpers/spec.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const SECRETS = {
@@ -136,8 +137,6 @@ async function call(svc: Service, method: string, path: string, body?: unknown, 
   return { status: r.status, body: parsed, raw };
 }
 
-const OK = { success: true, code: 200, message: 'SUCCESS' };
-
 const VARIANTS = [
   { v: 'mobile', prefix: '/auth/v1/', type: 'MOBILE', value: '919000000001', device: { deviceId: 'device-restart' } },
   { v: 'web', prefix: '/auth/v1/web/', type: 'EMAIL', value: 'restart-web@example.com', device: {} },
@@ -161,7 +160,7 @@ async function openSession(svc: Service, brand: string, x: Variant, extra: objec
   const sessionId = gen.body.user.sessionId as string;
   const send = await call(svc, 'POST', `${x.prefix}otp/generate`, { ...idBody(x, brand), sessionId });
   assert.equal(send.status, 200, send.raw);
-  assert.deepEqual(send.body, { status: OK });
+  assert.deepEqual(send.body, { status: SUCCESS });
   return sessionId;
 }
 
@@ -183,8 +182,7 @@ for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
       // Sign-up with a password: committed by the OTP validation.
       const sid = await openSession(svc, brand, x, { password: PASSWORD, confirmPassword: PASSWORD });
       const signup = await validateOtp(svc, brand, x, sid, await lastOtp(svc, SECRETS.AUTH_ADMIN_TOKEN, brand, x));
-      assert.equal(signup.status, 200, signup.raw);
-      assert.deepEqual(signup.body.status, OK);
+      expectOk(signup);
       assert.equal(signup.body.user.userRegisteredForPassword, true);
       // A second session, OTP sent but not validated yet.
       pending.set(x, await openSession(svc, brand, x));
@@ -206,25 +204,21 @@ for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
       assert.equal(gen.body.user.userRegisteredForPassword, true);
       const sessionId = gen.body.user.sessionId as string;
       const wrong = await call(svc, 'POST', `${x.prefix}password/validate`, { ...idBody(x, brand), sessionId, password: `${PASSWORD}-not` });
-      assert.equal(wrong.status, 401, wrong.raw);
-      assert.deepEqual(wrong.body, { status: { success: false, code: 1528, message: 'Invalid password, please try with the correct password.' } });
+      expectError(wrong, 1528, 'wrong password');
       const login = await call(svc, 'POST', `${x.prefix}password/validate`, { ...idBody(x, brand), sessionId, password: PASSWORD });
-      assert.equal(login.status, 200, login.raw);
-      assert.deepEqual(login.body.status, OK);
+      expectOk(login);
       assert.deepEqual(login.body.identifiers.identifierList, [{ type: x.type, value: x.value }]);
 
       // The session opened before the restart still takes its OTP (read from the outbox now).
       const otp = await lastOtp(svc, SECRETS.AUTH_ADMIN_TOKEN, brand, x);
       const res = await validateOtp(svc, brand, x, pending.get(x) as string, otp);
-      assert.equal(res.status, 200, res.raw);
-      assert.deepEqual(res.body.status, OK);
+      expectOk(res);
       assert.equal(res.body.user.role, 'USER');
       if (x.v === 'mobile') assert.equal(typeof res.body.auth.key, 'string');
       else assert.equal(res.body.auth.key, null);
       // … once: it was consumed.
       const replay = await validateOtp(svc, brand, x, pending.get(x) as string, otp);
-      assert.equal(replay.status, 401, replay.raw);
-      assert.deepEqual(replay.body, { status: { success: false, code: 1505, message: 'Invalid session.' } });
+      expectError(replay, 1505, 'replayed OTP');
     }
 
     const final = await stop(svc, 'SIGTERM');
@@ -249,8 +243,7 @@ test('development mode: the generated admin token is printed once and still work
   const put = await call(svc, 'PUT', `/admin/v1/brands/${brand}`, {}, token);
   assert.equal(put.status, 200, put.raw);
   const denied = await call(svc, 'GET', '/admin/v1/brands', undefined, `${token}x`);
-  assert.equal(denied.status, 401, denied.raw);
-  assert.deepEqual(denied.body, { status: { success: false, code: 1548, message: 'Unauthorized.' } });
+  expectError(denied, 1548, 'wrong admin token');
   // A live session whose OTP hash depends on the generated AUTH_OTP_SECRET.
   const sessionId = await openSession(svc, brand, x);
 
@@ -265,8 +258,7 @@ test('development mode: the generated admin token is printed once and still work
   assert.deepEqual(list.body.brands.map((b: { brand: string }) => b.brand), [brand]);
   // The generated OTP secret was kept too: the OTP sent before the restart still validates.
   const res = await validateOtp(svc, brand, x, sessionId, await lastOtp(svc, token, brand, x));
-  assert.equal(res.status, 200, res.raw);
-  assert.deepEqual(res.body.status, OK);
+  expectOk(res);
 
   assert.deepEqual(await stop(svc, 'SIGTERM'), { code: 0, signal: null });
   assert.ok(!svc.stdout.includes('AUTH_ADMIN_TOKEN'), `the second start printed a token:\n${svc.stdout}`);

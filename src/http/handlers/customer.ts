@@ -20,7 +20,7 @@ const loginResponse = (r: LoginResult) => ok({
 
 export const tokenGenerate: CustomerHandler = (deps, variant) => async (req) => {
   const body = (req as Body<{ password?: string; confirmPassword?: string }>).body;
-  const { ctx, signupMobile, signupEmail } = await parseRequest(body, variant, deps.brands);
+  const { ctx, signupMobile, signupEmail } = await parseRequest(body, variant, deps.brands, req.ip);
   const r = await startSession(deps, ctx, { password: body.password, confirmPassword: body.confirmPassword, signupMobile, signupEmail });
   return ok({
     auth: { token: r.token, key: null },
@@ -30,20 +30,20 @@ export const tokenGenerate: CustomerHandler = (deps, variant) => async (req) => 
 
 export const otpGenerate: CustomerHandler = (deps, variant) => async (req) => {
   const body = (req as Body<{ sessionId: string }>).body;
-  const { ctx } = await parseRequest(body, variant, deps.brands);
+  const { ctx } = await parseRequest(body, variant, deps.brands, req.ip);
   await sendOtp(deps, ctx, body.sessionId);
   return ok();
 };
 
 export const otpValidate: CustomerHandler = (deps, variant) => async (req) => {
   const body = (req as Body<{ sessionId: string; otp: string | number }>).body;
-  const { ctx } = await parseRequest(body, variant, deps.brands);
+  const { ctx } = await parseRequest(body, variant, deps.brands, req.ip);
   return loginResponse(await verifyOtp(deps, ctx, body.sessionId, otpText(body.otp, ctx.brand.config.otpLength)));
 };
 
 export const passwordValidate: CustomerHandler = (deps, variant) => async (req) => {
   const body = (req as Body<{ sessionId: string; password: string }>).body;
-  const { ctx } = await parseRequest(body, variant, deps.brands);
+  const { ctx } = await parseRequest(body, variant, deps.brands, req.ip);
   const r = await validatePassword(deps, ctx, body.sessionId, body.password);
   return {
     ...loginResponse(r),

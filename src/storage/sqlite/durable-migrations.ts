@@ -46,3 +46,48 @@ export const DURABLE_MIGRATIONS: string[] = [
   CREATE INDEX outbox_dest ON outbox(dest, id);
   `,
 ];
+
+// 2: key rotation, token revocation, limit counters and the audit log (issue 3).
+DURABLE_MIGRATIONS.push(`
+  ALTER TABLE keys ADD COLUMN retired_at INTEGER;
+  ALTER TABLE keys ADD COLUMN successor_sealed TEXT;
+  CREATE TABLE revoked_tokens (
+    jti TEXT PRIMARY KEY,
+    brand TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  CREATE INDEX revoked_tokens_expiry ON revoked_tokens(expires_at);
+  CREATE TABLE user_marks (
+    brand TEXT NOT NULL,
+    uid INTEGER NOT NULL,
+    not_before INTEGER NOT NULL,
+    except_device TEXT,
+    except_jti TEXT,
+    PRIMARY KEY (brand, uid)
+  );
+  CREATE TABLE limit_events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    key TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    reservation TEXT NOT NULL
+  );
+  CREATE INDEX limit_events_key ON limit_events(key, at);
+  CREATE INDEX limit_events_reservation ON limit_events(reservation);
+  CREATE TABLE failures (
+    key TEXT PRIMARY KEY,
+    count INTEGER NOT NULL,
+    last_at INTEGER NOT NULL,
+    locked_until INTEGER
+  );
+  CREATE TABLE audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    brand TEXT NOT NULL,
+    type TEXT NOT NULL,
+    identifier TEXT,
+    device_id TEXT,
+    ip TEXT,
+    at INTEGER NOT NULL,
+    detail TEXT NOT NULL
+  );
+  CREATE INDEX audit_brand ON audit(brand, id);
+`);

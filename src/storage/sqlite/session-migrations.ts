@@ -14,3 +14,6 @@ export const SESSION_MIGRATIONS: string[] = [
   CREATE INDEX sessions_expiry ON sessions(expires_at);
   `,
 ];
+
+// 2: a password held for reset (password/forget) after the session was created.
+SESSION_MIGRATIONS.push(`ALTER TABLE sessions ADD COLUMN pending_password TEXT;`);

@@ -8,7 +8,9 @@ import {
   type KeyStore,
   type OutboxMessage,
   type OutboxStore,
+  type RotateOutcome,
   type StoredIdentifier,
+  type StoredKey,
   type User,
   type UserStore,
 } from '../../ports/durable-store.ts';
@@ -17,13 +19,17 @@ import { guard, isConstraint, openDatabase, type Db } from './open.ts';
 
 type Row = Record<string, unknown>;
 
+/** Opens auth.db. FULL: an acknowledged sign-up, password or key must survive power loss, not only a crash. */
+export const openAuthDb = (file: string): Db => openDatabase(file, { synchronous: 'FULL', migrations: DURABLE_MIGRATIONS });
+
+const KEY_COLUMNS = 'jti, brand, uid, device_id, key_hash, created_at, expires_at, revoked_at, retired_at, successor_sealed';
+
 export class SqliteDurableStore implements BrandStore, UserStore, KeyStore, OutboxStore, HealthCheck {
-  private readonly db: Db;
+  readonly db: Db;
   private readonly q;
 
-  constructor(file: string) {
-    // FULL: an acknowledged sign-up, password or key must survive power loss, not only a crash.
-    this.db = openDatabase(file, { synchronous: 'FULL', migrations: DURABLE_MIGRATIONS });
+  constructor(fileOrDb: string | Db) {
+    this.db = typeof fileOrDb === 'string' ? openAuthDb(fileOrDb) : fileOrDb;
     const p = (sql: string) => this.db.prepare(sql);
     this.q = {
       getBrand: p('SELECT config FROM brands WHERE name = ?'),
@@ -38,7 +44,12 @@ export class SqliteDurableStore implements BrandStore, UserStore, KeyStore, Outb
       setPassword: p('UPDATE users SET password_hash = ? WHERE uid = ? AND brand = ?'),
       verifyIdentifier: p('UPDATE identifiers SET verified = 1 WHERE brand = ? AND type = ? AND value = ? AND uid = ?'),
       saveKey: p('INSERT INTO keys (jti, brand, uid, device_id, key_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)'),
-      findKey: p('SELECT jti, brand, uid, device_id, key_hash, created_at, expires_at, revoked_at FROM keys WHERE key_hash = ?'),
+      findKey: p(`SELECT ${KEY_COLUMNS} FROM keys WHERE key_hash = ?`),
+      retireKey: p('UPDATE keys SET retired_at = ?, successor_sealed = ? WHERE key_hash = ? AND retired_at IS NULL AND revoked_at IS NULL'),
+      revokeDevice: p('UPDATE keys SET revoked_at = ? WHERE brand = ? AND uid = ? AND device_id = ? AND revoked_at IS NULL'),
+      revokeOthers: p('UPDATE keys SET revoked_at = ? WHERE brand = ? AND uid = ? AND device_id <> ? AND revoked_at IS NULL'),
+      revokeAll: p('UPDATE keys SET revoked_at = ? WHERE brand = ? AND uid = ? AND revoked_at IS NULL'),
+      deleteUser: p('DELETE FROM users WHERE uid = ? AND brand = ?'),
       appendOutbox: p('INSERT INTO outbox (brand, identifier, channel, dest, text, otp, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       ping: p('SELECT 1 AS ok'),
     };
@@ -115,14 +126,20 @@ export class SqliteDurableStore implements BrandStore, UserStore, KeyStore, Outb
     );
   }
 
+  deleteUser(brand: string, uid: string) {
+    // Identifiers and keys go with the user (ON DELETE CASCADE), in the same statement.
+    return guard(() => this.q.deleteUser.run(Number(uid), brand).changes > 0);
+  }
+
   saveKey(k: KeyRecord) {
     return guard(() => void this.q.saveKey.run(k.jti, k.brand, Number(k.uid), k.deviceId, k.keyHash, k.createdAt, k.expiresAt));
   }
 
   findKeyByHash(keyHash: string) {
-    return guard(() => {
+    return guard((): StoredKey | null => {
       const r = this.q.findKey.get(keyHash) as Row | undefined;
       if (!r) return null;
+      const num = (v: unknown) => (v === null ? null : Number(v));
       return {
         jti: String(r.jti),
         brand: String(r.brand),
@@ -130,9 +147,31 @@ export class SqliteDurableStore implements BrandStore, UserStore, KeyStore, Outb
         deviceId: String(r.device_id),
         keyHash: String(r.key_hash),
         createdAt: Number(r.created_at),
-        expiresAt: r.expires_at === null ? null : Number(r.expires_at),
-        revokedAt: r.revoked_at === null ? null : Number(r.revoked_at),
+        expiresAt: num(r.expires_at),
+        revokedAt: num(r.revoked_at),
+        retiredAt: num(r.retired_at),
+        successorSealed: (r.successor_sealed as string | null) ?? null,
       };
+    });
+  }
+
+  rotateKey(oldHash: string, next: KeyRecord, successorSealed: string, now: number) {
+    return guard(() =>
+      this.db.transaction((): RotateOutcome => {
+        // The guarded UPDATE decides the race; the successor is written only by the winner.
+        if (this.q.retireKey.run(now, successorSealed, oldHash).changes !== 1) return 'lost';
+        this.q.saveKey.run(next.jti, next.brand, Number(next.uid), next.deviceId, next.keyHash, next.createdAt, next.expiresAt);
+        return 'rotated';
+      })(),
+    );
+  }
+
+  revokeKeys(brand: string, uid: string, scope: { deviceId?: string; exceptDeviceId?: string }, now: number) {
+    return guard(() => {
+      const u = Number(uid);
+      if (scope.deviceId !== undefined) return this.q.revokeDevice.run(now, brand, u, scope.deviceId).changes;
+      if (scope.exceptDeviceId !== undefined) return this.q.revokeOthers.run(now, brand, u, scope.exceptDeviceId).changes;
+      return this.q.revokeAll.run(now, brand, u).changes;
     });
   }
 

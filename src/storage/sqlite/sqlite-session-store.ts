@@ -2,7 +2,7 @@
 // (synchronous=NORMAL in WAL mode survives a process crash; only an OS crash may drop the
 // last commits) because sessions are short-lived and a lost one only means "start again".
 import type { HealthCheck } from '../../ports/durable-store.ts';
-import type { NewSession, Session, SessionStore } from '../../ports/session-store.ts';
+import type { NewSession, PendingPassword, Session, SessionStore } from '../../ports/session-store.ts';
 import { guard, openDatabase, type Db } from './open.ts';
 import { SESSION_MIGRATIONS } from './session-migrations.ts';
 
@@ -17,7 +17,11 @@ export class SqliteSessionStore implements SessionStore, HealthCheck {
     const p = (sql: string) => this.db.prepare(sql);
     this.q = {
       insert: p('INSERT INTO sessions (id, data, expires_at) VALUES (?, ?, ?)'),
-      get: p('SELECT data, expires_at, otp_hash, otp_expires_at, otp_sent_at, otp_failures, consumed FROM sessions WHERE id = ? AND expires_at > ?'),
+      get: p('SELECT data, expires_at, otp_hash, otp_expires_at, otp_sent_at, otp_failures, consumed, pending_password FROM sessions WHERE id = ? AND expires_at > ?'),
+      claimSend: p('UPDATE sessions SET otp_sent_at = ? WHERE id = ? AND consumed = 0 AND expires_at > ? AND (otp_sent_at IS NULL OR otp_sent_at <= ?)'),
+      sentAt: p('SELECT otp_sent_at FROM sessions WHERE id = ?'),
+      releaseSend: p('UPDATE sessions SET otp_sent_at = ? WHERE id = ? AND otp_sent_at = ?'),
+      setPending: p('UPDATE sessions SET pending_password = ? WHERE id = ? AND consumed = 0 AND expires_at > ?'),
       setOtp: p('UPDATE sessions SET otp_hash = ?, otp_expires_at = ?, otp_sent_at = ? WHERE id = ? AND consumed = 0 AND expires_at > ?'),
       fail: p('UPDATE sessions SET otp_failures = otp_failures + 1 WHERE id = ? RETURNING otp_failures'),
       // One guarded UPDATE: SQLite runs it atomically, so of any number of racing callers
@@ -41,6 +45,8 @@ export class SqliteSessionStore implements SessionStore, HealthCheck {
       const base = JSON.parse(String(r.data)) as NewSession;
       return {
         ...base,
+        // A password held later (password/forget) replaces the one from token/generate.
+        pendingPassword: r.pending_password === null ? base.pendingPassword : (JSON.parse(String(r.pending_password)) as PendingPassword),
         otpHash: (r.otp_hash as string | null) ?? null,
         otpExpiresAt: r.otp_expires_at === null ? null : Number(r.otp_expires_at),
         otpSentAt: r.otp_sent_at === null ? null : Number(r.otp_sent_at),
@@ -52,6 +58,26 @@ export class SqliteSessionStore implements SessionStore, HealthCheck {
 
   setOtp(id: string, otp: { hash: string; expiresAt: number; sentAt: number }, now: number) {
     return guard(() => this.q.setOtp.run(otp.hash, otp.expiresAt, otp.sentAt, id, now).changes === 1);
+  }
+
+  claimSend(id: string, now: number, minGapMs: number) {
+    return guard(() =>
+      this.db.transaction(() => {
+        const before = this.q.sentAt.get(id) as Row | undefined;
+        const previous = before?.otp_sent_at === null || before === undefined ? null : Number(before.otp_sent_at);
+        if (this.q.claimSend.run(now, id, now, now - minGapMs).changes === 1) return { ok: true as const, previous };
+        // Refused: either the cooldown is running or the session is gone (the caller re-checks).
+        return { ok: false as const, retryAfterMs: previous === null ? 0 : Math.max(1, previous + minGapMs - now) };
+      })(),
+    );
+  }
+
+  releaseSend(id: string, claimedAt: number, previous: number | null) {
+    return guard(() => void this.q.releaseSend.run(previous, id, claimedAt));
+  }
+
+  setPendingPassword(id: string, pending: PendingPassword, now: number) {
+    return guard(() => this.q.setPending.run(JSON.stringify(pending), id, now).changes === 1);
   }
 
   recordOtpFailure(id: string) {

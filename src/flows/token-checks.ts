@@ -1,0 +1,43 @@
+// Checks shared by every endpoint that accepts a token: signature and role, revocation
+// (a revoked jti, or a user mark issued by a password change or reset), and the §1.3
+// mismatches (brand 1509, identifier 1507, device 1508).
+import { fail, type ErrorCode } from '../domain/errors.ts';
+import { identifierKey } from '../domain/types.ts';
+import { jtiMicros, type Verified } from '../crypto/tokens.ts';
+import type { User } from '../ports/durable-store.ts';
+import type { FlowDeps, RequestContext } from './deps.ts';
+
+/** True when the token was revoked by logout (its jti) or by a later mark on its user. */
+export async function isRevoked(deps: FlowDeps, brand: string, v: Verified): Promise<boolean> {
+  if (await deps.revocations.isJtiRevoked(v.claims.jti)) return true;
+  if (v.claims.uid === undefined) return false;
+  const mark = await deps.revocations.getUserMark(brand, v.claims.uid);
+  if (!mark) return false;
+  // The exception is the device or token that made the change (password change keeps the
+  // caller signed in).
+  if (mark.exceptJti === v.claims.jti || (mark.exceptDevice !== null && v.header.dev === mark.exceptDevice)) return false;
+  const issued = jtiMicros(v.claims.jti);
+  return issued === null || issued < mark.notBefore;
+}
+
+/** Brand, identifier and device of a verified token against the request (1509/1507/1508). */
+export function assertTokenMatches(ctx: RequestContext, v: Verified, codes: { brand: ErrorCode; identifier: ErrorCode; device: ErrorCode } = { brand: 1509, identifier: 1507, device: 1508 }): void {
+  if (v.header.org !== ctx.brand.name) fail(codes.brand);
+  if (!v.header.idv.includes(identifierKey(ctx.identifier))) fail(codes.identifier);
+  if (ctx.variant === 'mobile' && v.header.dev !== ctx.deviceId) fail(codes.device);
+}
+
+/**
+ * A live USER token of this request's user (password/change): 1529 when malformed, forged,
+ * expired, revoked or not a USER token (a VIEW token or a key included); then the mismatches;
+ * then 1529 again if its user no longer exists (erased by an admin).
+ */
+export async function requireUserToken(deps: FlowDeps, ctx: RequestContext, token: string): Promise<{ v: Verified; user: User }> {
+  const v = await deps.tokens.verify(token, { now: deps.clock.now() });
+  if (!v || v.claims.rol !== 'USER' || v.claims.uid === undefined) return fail(1529);
+  if (await isRevoked(deps, ctx.brand.name, v)) return fail(1529);
+  assertTokenMatches(ctx, v);
+  const user = await deps.users.findUser(ctx.brand.name, ctx.identifier);
+  if (!user || user.uid !== v.claims.uid) return fail(1529);
+  return { v, user };
+}

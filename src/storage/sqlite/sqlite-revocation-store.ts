@@ -1,0 +1,64 @@
+// Embedded adapter for token revocation and the audit log, in auth.db (revocations must
+// survive restarts: Keycloak #31296 is the counter-example).
+import type { AuditEvent, AuditStore, RevocationStore, UserMark } from '../../ports/durable-store.ts';
+import { guard, type Db } from './open.ts';
+
+type Row = Record<string, unknown>;
+
+export class SqliteRevocationStore implements RevocationStore, AuditStore {
+  private readonly q;
+
+  constructor(db: Db) {
+    const p = (sql: string) => db.prepare(sql);
+    this.q = {
+      revoke: p('INSERT INTO revoked_tokens (jti, brand, expires_at) VALUES (?, ?, ?) ON CONFLICT(jti) DO NOTHING'),
+      isRevoked: p('SELECT 1 AS r FROM revoked_tokens WHERE jti = ?'),
+      setMark: p('INSERT INTO user_marks (brand, uid, not_before, except_device, except_jti) VALUES (?, ?, ?, ?, ?) ON CONFLICT(brand, uid) DO UPDATE SET not_before = excluded.not_before, except_device = excluded.except_device, except_jti = excluded.except_jti'),
+      getMark: p('SELECT not_before, except_device, except_jti FROM user_marks WHERE brand = ? AND uid = ?'),
+      audit: p('INSERT INTO audit (brand, type, identifier, device_id, ip, at, detail) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      auditByBrand: p('SELECT brand, type, identifier, device_id, ip, at, detail FROM audit WHERE brand = ? ORDER BY id DESC LIMIT ?'),
+      auditAll: p('SELECT brand, type, identifier, device_id, ip, at, detail FROM audit ORDER BY id DESC LIMIT ?'),
+    };
+  }
+
+  revokeJti(jti: string, brand: string, expiresAt: number) {
+    return guard(() => void this.q.revoke.run(jti, brand, expiresAt));
+  }
+
+  isJtiRevoked(jti: string) {
+    return guard(() => this.q.isRevoked.get(jti) !== undefined);
+  }
+
+  setUserMark(brand: string, uid: string, m: UserMark) {
+    return guard(() => void this.q.setMark.run(brand, Number(uid), m.notBefore, m.exceptDevice, m.exceptJti));
+  }
+
+  getUserMark(brand: string, uid: string) {
+    return guard((): UserMark | null => {
+      const r = this.q.getMark.get(brand, Number(uid)) as Row | undefined;
+      if (!r) return null;
+      return { notBefore: Number(r.not_before), exceptDevice: (r.except_device as string | null) ?? null, exceptJti: (r.except_jti as string | null) ?? null };
+    });
+  }
+
+  appendAudit(e: AuditEvent) {
+    return guard(() => void this.q.audit.run(e.brand, e.type, e.identifier, e.deviceId, e.ip, e.at, JSON.stringify(e.detail)));
+  }
+
+  listAudit(filter: { brand?: string; limit: number }) {
+    return guard(() => {
+      const rows = (filter.brand !== undefined ? this.q.auditByBrand.all(filter.brand, filter.limit) : this.q.auditAll.all(filter.limit)) as Row[];
+      return rows.map(
+        (r): AuditEvent => ({
+          type: String(r.type),
+          brand: String(r.brand),
+          identifier: (r.identifier as string | null) ?? null,
+          deviceId: (r.device_id as string | null) ?? null,
+          ip: (r.ip as string | null) ?? null,
+          at: Number(r.at),
+          detail: JSON.parse(String(r.detail)) as Record<string, unknown>,
+        }),
+      );
+    });
+  }
+}
