@@ -7,7 +7,7 @@ import * as admin from './handlers/admin.ts';
 import * as customer from './handlers/customer.ts';
 import { requireAdmin } from './admin-auth.ts';
 import { ok } from './envelope.ts';
-import { customerBody, Envelope, LoginResponse, Otp, PasswordLoginResponse, Secret, SessionId } from './schemas.ts';
+import { customerBody, Envelope, LoginResponse, Otp, PasswordLoginResponse, RegenerateResponse, Secret, SessionId } from './schemas.ts';
 
 // Customer endpoints: each exists as mobile /auth/v1/<path> and web /auth/v1/web/<path>.
 const CUSTOMER = [
@@ -15,6 +15,10 @@ const CUSTOMER = [
   { path: 'otp/generate', handler: customer.otpGenerate, response: Envelope, body: (v: Variant) => customerBody(v, { sessionId: SessionId }, ['sessionId']) },
   { path: 'otp/validate', handler: customer.otpValidate, response: LoginResponse, body: (v: Variant) => customerBody(v, { sessionId: SessionId, otp: Otp }, ['sessionId', 'otp']) },
   { path: 'password/validate', handler: customer.passwordValidate, response: PasswordLoginResponse, body: (v: Variant) => customerBody(v, { sessionId: SessionId, password: Secret }, ['sessionId', 'password']) },
+  { path: 'token/regenerate', handler: customer.tokenRegenerate, response: RegenerateResponse, body: (v: Variant) => customerBody(v, v === 'mobile' ? { key: Secret } : { expiredToken: Secret }, v === 'mobile' ? ['key'] : ['expiredToken']) },
+  { path: 'password/change', handler: customer.passwordChange, response: Envelope, body: (v: Variant) => customerBody(v, { token: Secret, password: Secret, newPassword: Secret, confirmPassword: Secret }, ['token', 'password', 'newPassword']) },
+  { path: 'password/forget', handler: customer.passwordForget, response: Envelope, body: (v: Variant) => customerBody(v, { sessionId: SessionId, password: Secret, confirmPassword: Secret }, ['sessionId', 'password']) },
+  { path: 'token/expire', handler: customer.tokenExpire, response: Envelope, body: (v: Variant) => customerBody(v, v === 'mobile' ? { token: Secret, key: Secret } : { token: Secret }, ['token']) },
 ];
 
 // Admin endpoints: all behind the admin bearer token.
@@ -25,6 +29,9 @@ const ADMIN = [
   { method: 'GET', url: '/admin/v1/brands', handler: admin.listBrandsHandler },
   { method: 'GET', url: '/admin/v1/outbox', handler: admin.outboxHandler },
   { method: 'GET', url: '/admin/v1/users/:brand/:type/:value', handler: admin.getUserHandler },
+  { method: 'DELETE', url: '/admin/v1/users/:brand/:type/:value', handler: admin.deleteUserHandler },
+  { method: 'POST', url: '/admin/v1/users/:brand/:type/:value/unlock', handler: admin.unlockUserHandler },
+  { method: 'GET', url: '/admin/v1/audit', handler: admin.auditHandler },
 ] as const;
 
 export function registerRoutes(app: FastifyInstance, deps: AppDeps): void {

@@ -50,3 +50,5 @@ export const PasswordLoginResponse = Type.Object({
   user: UserView,
   identifiers: Type.Object({ identifierList: Type.Array(Type.Object({ type: Type.String(), value: Type.String() })) }),
 });
+
+export const RegenerateResponse = Type.Object({ status: StatusOk, auth: Auth });

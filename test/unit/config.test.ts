@@ -275,3 +275,13 @@ test('loadOrCreateDevSecrets keeps unrelated entries and reports only new names 
     assert.deepEqual(loadOrCreateDevSecrets(dir, []), { values: {}, generated: [] });
   });
 });
+
+test('AUTH_KEY_REUSE_GRACE_SECONDS: default 10, 0..300 accepted, anything else a problem naming it', () => {
+  assert.equal(loadConfig({ ...goodSecrets }).keyReuseGraceSeconds, 10);
+  assert.equal(loadConfig({ ...goodSecrets, AUTH_KEY_REUSE_GRACE_SECONDS: '0' }).keyReuseGraceSeconds, 0);
+  assert.equal(loadConfig({ ...goodSecrets, AUTH_KEY_REUSE_GRACE_SECONDS: '300' }).keyReuseGraceSeconds, 300);
+  for (const bad of ['301', '-1', '1.5', 'ten']) {
+    const err = configError(() => loadConfig({ ...goodSecrets, AUTH_KEY_REUSE_GRACE_SECONDS: bad }));
+    assert.match(problemFor(err, 'AUTH_KEY_REUSE_GRACE_SECONDS') ?? '', /between 0 and 300/);
+  }
+});

@@ -2,7 +2,8 @@
 import type { FastifyRequest } from 'fastify';
 import { publicBrandConfig } from '../../domain/brand-config.ts';
 import { fail } from '../../domain/errors.ts';
-import { normaliseIdentifier, parseIdentifierKey, parseIdentifierType } from '../../domain/identifier.ts';
+import { parseIdentifierKey } from '../../domain/identifier.ts';
+import { deleteUser, findAdminUser, unlockUser } from '../../flows/admin-users.ts';
 import { deleteBrand, getBrand, putBrand } from '../../flows/brands.ts';
 import type { AppDeps } from '../../app-deps.ts';
 import { ok } from '../envelope.ts';
@@ -46,20 +47,37 @@ export const outboxHandler: AdminHandler = (deps) => async (req) => {
   return ok({ messages: messages.map((m) => ({ ...m, createdAt: new Date(m.createdAt).toISOString() })) });
 };
 
-export const getUserHandler: AdminHandler = (deps) => async (req) => {
+const userParams = (req: FastifyRequest) => {
   const p = (req as Params).params;
-  const type = parseIdentifierType(p.type) ?? fail(1546);
-  const brand = await getBrand(deps.brands, p.brand);
-  const user = await deps.users.findUser(brand.name, { type, value: normaliseIdentifier(type, p.value) });
-  if (!user) return fail(1515);
+  return [p.brand, p.type, p.value] as const;
+};
+
+export const getUserHandler: AdminHandler = (deps) => async (req) => {
+  const { user, lockedUntil } = await findAdminUser(deps, ...userParams(req));
   return ok({
     user: {
       uid: user.uid,
       brand: user.brand,
       identifiers: user.identifiers,
       hasPassword: user.passwordHash !== null,
-      lockedUntil: null,
+      lockedUntil: lockedUntil === null ? null : new Date(lockedUntil).toISOString(),
       createdAt: new Date(user.createdAt).toISOString(),
     },
   });
+};
+
+export const unlockUserHandler: AdminHandler = (deps) => async (req) => {
+  await unlockUser(deps, ...userParams(req));
+  return ok();
+};
+
+export const deleteUserHandler: AdminHandler = (deps) => async (req) => {
+  await deleteUser(deps, ...userParams(req));
+  return ok();
+};
+
+export const auditHandler: AdminHandler = (deps) => async (req) => {
+  const q = (req as Params).query;
+  const events = await deps.audit.listAudit({ brand: q.brand?.toUpperCase(), limit: limitOf(q.limit) });
+  return ok({ events: events.map((e) => ({ ...e, at: new Date(e.at).toISOString() })) });
 };

@@ -6,6 +6,11 @@ import { sendOtp } from '../../flows/send-otp.ts';
 import { verifyOtp } from '../../flows/verify-otp.ts';
 import { validatePassword } from '../../flows/validate-password.ts';
 import type { LoginResult } from '../../flows/issue-tokens.ts';
+import { regenerateWithKey, regenerateWithToken } from '../../flows/regenerate-token.ts';
+import { changePassword } from '../../flows/change-password.ts';
+import { forgetPassword } from '../../flows/forget-password.ts';
+import { expireToken } from '../../flows/expire-token.ts';
+import { fail } from '../../domain/errors.ts';
 import type { AppDeps } from '../../app-deps.ts';
 import { ok } from '../envelope.ts';
 import { otpText, parseRequest, type CustomerBody } from '../request-context.ts';
@@ -49,4 +54,35 @@ export const passwordValidate: CustomerHandler = (deps, variant) => async (req) 
     ...loginResponse(r),
     identifiers: { identifierList: r.user.identifiers.map((i) => ({ type: i.type, value: i.value })) },
   };
+};
+
+export const tokenRegenerate: CustomerHandler = (deps, variant) => async (req) => {
+  const body = (req as Body<{ key?: string; expiredToken?: string }>).body;
+  const { ctx } = await parseRequest(body, variant, deps.brands, req.ip);
+  const r =
+    variant === 'mobile'
+      ? await regenerateWithKey(deps, ctx, body.key ?? fail(1519))
+      : await regenerateWithToken(deps, ctx, body.expiredToken ?? fail(1519));
+  return ok({ auth: { token: r.token, key: r.key } });
+};
+
+export const passwordChange: CustomerHandler = (deps, variant) => async (req) => {
+  const body = (req as Body<{ token: string; password: string; newPassword: string; confirmPassword?: string }>).body;
+  const { ctx } = await parseRequest(body, variant, deps.brands, req.ip);
+  await changePassword(deps, ctx, { token: body.token, password: body.password, newPassword: body.newPassword, confirmPassword: body.confirmPassword });
+  return ok();
+};
+
+export const passwordForget: CustomerHandler = (deps, variant) => async (req) => {
+  const body = (req as Body<{ sessionId: string; password: string; confirmPassword?: string }>).body;
+  const { ctx } = await parseRequest(body, variant, deps.brands, req.ip);
+  await forgetPassword(deps, ctx, body.sessionId, body.password, body.confirmPassword);
+  return ok();
+};
+
+export const tokenExpire: CustomerHandler = (deps, variant) => async (req) => {
+  const body = (req as Body<{ token: string; key?: string }>).body;
+  const { ctx } = await parseRequest(body, variant, deps.brands, req.ip);
+  await expireToken(deps, ctx, body.token, variant === 'mobile' ? body.key : undefined);
+  return ok();
 };
