@@ -38,6 +38,11 @@ export interface AppConfig {
   otpSecret: string;
   /** AUTH_KEY_REUSE_GRACE_SECONDS, default 10: a retired key presented again within this many seconds returns its successor. */
   keyReuseGraceSeconds: number;
+  /** DATABASE_URL (postgres://…) and REDIS_URL (redis://…): both set = production storage; neither = embedded. */
+  databaseUrl: string | null;
+  redisUrl: string | null;
+  /** REDIS_KEY_PREFIX, default 'ae:': lets several deployments share one Redis. */
+  redisKeyPrefix: string;
   /** Names of secret variables generated (not read) during this start. */
   generatedSecrets: string[];
 }
@@ -129,6 +134,16 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     else problems.push(`AUTH_KEY_REUSE_GRACE_SECONDS: must be an integer between 0 and 300 (got ${shown(rawGrace)})`);
   }
 
+  // DATABASE_URL / REDIS_URL: both or neither (half a production setup would silently keep
+  // durable state in a local file on one instance).
+  const databaseUrl = read(env, 'DATABASE_URL') ?? null;
+  const redisUrl = read(env, 'REDIS_URL') ?? null;
+  if (databaseUrl !== null && !/^postgres(ql)?:\/\//.test(databaseUrl)) problems.push('DATABASE_URL: must be a postgres:// or postgresql:// URL');
+  if (redisUrl !== null && !/^rediss?:\/\//.test(redisUrl)) problems.push('REDIS_URL: must be a redis:// or rediss:// URL');
+  if ((databaseUrl === null) !== (redisUrl === null)) problems.push(`${databaseUrl === null ? 'DATABASE_URL' : 'REDIS_URL'}: must be set too (production storage needs both PostgreSQL and Redis; set neither for the embedded default)`);
+  const redisKeyPrefix = read(env, 'REDIS_KEY_PREFIX') ?? 'ae:';
+  if (!/^[A-Za-z0-9:_.-]{1,64}$/.test(redisKeyPrefix)) problems.push(`REDIS_KEY_PREFIX: must be 1-64 of letters, digits, ':', '_', '.', '-' (got ${shown(redisKeyPrefix)})`);
+
   // Secrets: messages say only what is wrong, never the value (nor its length).
   const secrets: Partial<Record<SecretVariable, string>> = {};
   const missing: SecretVariable[] = [];
@@ -161,6 +176,9 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     issuer,
     logLevel,
     keyReuseGraceSeconds,
+    databaseUrl,
+    redisUrl,
+    redisKeyPrefix,
     adminToken: secrets.AUTH_ADMIN_TOKEN as string,
     signingSecret: secrets.AUTH_SIGNING_SECRET as string,
     otpSecret: secrets.AUTH_OTP_SECRET as string,

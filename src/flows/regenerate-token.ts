@@ -32,7 +32,8 @@ export async function regenerateWithKey(deps: FlowDeps, ctx: RequestContext, key
   if (!ctx.brand.config.rotateKeys) return { token: await issueUserToken(deps, ctx, user), key: null };
 
   // Rotation keeps the key's absolute lifetime: a chain of rotations never outlives the first key.
-  const ttl = row.expiresAt === null ? null : Math.max(1, Math.floor((row.expiresAt - now) / 1000));
+  // The token service sets exp = floor(now / 1000) + ttl, so count from the same whole second.
+  const ttl = row.expiresAt === null ? null : Math.max(1, Math.floor(row.expiresAt / 1000) - Math.floor(now / 1000));
   const next = await deps.tokens.issue({ role: 'AUTH', brand: ctx.brand.name, idv: idvOf(user), deviceId: ctx.deviceId, uid: user.uid, ttlSeconds: ttl, now });
   const outcome = await deps.keys.rotateKey(
     keyHash,

@@ -6,7 +6,7 @@ import type { Variant } from '../domain/types.ts';
 import * as admin from './handlers/admin.ts';
 import * as customer from './handlers/customer.ts';
 import { requireAdmin } from './admin-auth.ts';
-import { ok } from './envelope.ts';
+import { failure, ok } from './envelope.ts';
 import { customerBody, Envelope, LoginResponse, Otp, PasswordLoginResponse, RegenerateResponse, Secret, SessionId } from './schemas.ts';
 
 // Customer endpoints: each exists as mobile /auth/v1/<path> and web /auth/v1/web/<path>.
@@ -44,4 +44,21 @@ export function registerRoutes(app: FastifyInstance, deps: AppDeps): void {
     app.route({ method: r.method, url: r.url, onRequest: requireAdmin(deps.adminToken), handler: r.handler(deps) });
   }
   app.get('/health', { schema: { response: { 200: Type.Object({ status: Envelope.properties.status }) } } }, async () => ok());
+  // Readiness: every store answers a ping within a second, else 503 / 1599 (a load balancer
+  // stops sending traffic until storage is back).
+  app.get('/ready', async (_req, reply) => {
+    const ready = await storesReachable(deps);
+    return ready ? ok() : reply.code(503).send(failure(1599));
+  });
+}
+
+const READY_TIMEOUT_MS = 1000;
+
+async function storesReachable(deps: AppDeps): Promise<boolean> {
+  const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), READY_TIMEOUT_MS).unref());
+  const pings = Promise.all(deps.health.map((h) => h.ping())).then(
+    () => true,
+    () => false,
+  );
+  return Promise.race([pings, timeout]);
 }

@@ -289,6 +289,190 @@ export function durableStoreContract(name: string, make: MakeDurableStore): void
       });
     });
 
+    /** A live key of `uid` on `deviceId`; the hash is unique per call unless given. */
+    const keyOf = (brand: string, uid: string, deviceId: string, over: Partial<KeyRecord> = {}): KeyRecord => ({
+      jti: randomUUID(),
+      brand,
+      uid,
+      deviceId,
+      keyHash: `key-hash-${randomUUID()}`,
+      createdAt: NOW,
+      expiresAt: NOW + 3_600_000,
+      ...over,
+    });
+    const live = (k: KeyRecord) => ({ ...k, revokedAt: null, retiredAt: null, successorSealed: null });
+
+    test('keys: rotateKey retires the old key with the sealed successor and saves the successor', async () => {
+      await withStore(async (store) => {
+        const u = await store.createUser('DOCDEMO', [{ type: 'MOBILE', value: '919999999993', verified: true }], null, NOW);
+        const old = keyOf('DOCDEMO', u.uid, 'device-1');
+        await store.saveKey(old);
+        // The successor keeps the first key's absolute lifetime (a flow decision; the store keeps what it is given).
+        const next = keyOf('DOCDEMO', u.uid, 'device-1', { createdAt: NOW + 60_000, expiresAt: old.expiresAt });
+        assert.equal(await store.rotateKey(old.keyHash, next, 'sealed-successor-1', NOW + 60_000), 'rotated');
+        assert.deepEqual(await store.findKeyByHash(old.keyHash), { ...old, revokedAt: null, retiredAt: NOW + 60_000, successorSealed: 'sealed-successor-1' });
+        assert.deepEqual(await store.findKeyByHash(next.keyHash), live(next));
+
+        // The successor is itself a live key: it can be rotated in turn.
+        const third = keyOf('DOCDEMO', u.uid, 'device-1', { createdAt: NOW + 120_000 });
+        assert.equal(await store.rotateKey(next.keyHash, third, 'sealed-successor-2', NOW + 120_000), 'rotated');
+        assert.equal((await store.findKeyByHash(next.keyHash))?.successorSealed, 'sealed-successor-2');
+        assert.deepEqual(await store.findKeyByHash(third.keyHash), live(third));
+      });
+    });
+
+    test('keys: a second rotateKey of the same old key is lost and its successor is not saved', async () => {
+      await withStore(async (store) => {
+        const u = await store.createUser('DOCDEMO', [{ type: 'MOBILE', value: '919999999993', verified: true }], null, NOW);
+        const old = keyOf('DOCDEMO', u.uid, 'device-1');
+        await store.saveKey(old);
+        const first = keyOf('DOCDEMO', u.uid, 'device-1');
+        const second = keyOf('DOCDEMO', u.uid, 'device-1');
+        assert.equal(await store.rotateKey(old.keyHash, first, 'sealed-first', NOW + 1_000), 'rotated');
+        assert.equal(await store.rotateKey(old.keyHash, second, 'sealed-second', NOW + 2_000), 'lost');
+        assert.equal(await store.findKeyByHash(second.keyHash), null);
+        // The old key still points at the first successor, retired at the first rotation.
+        assert.deepEqual(await store.findKeyByHash(old.keyHash), { ...old, revokedAt: null, retiredAt: NOW + 1_000, successorSealed: 'sealed-first' });
+        assert.deepEqual(await store.findKeyByHash(first.keyHash), live(first));
+      });
+    });
+
+    test('keys: rotateKey of an unknown key is lost and saves nothing', async () => {
+      await withStore(async (store) => {
+        const u = await store.createUser('DOCDEMO', [{ type: 'MOBILE', value: '919999999993', verified: true }], null, NOW);
+        const next = keyOf('DOCDEMO', u.uid, 'device-1');
+        assert.equal(await store.rotateKey('no-such-hash', next, 'sealed', NOW), 'lost');
+        assert.equal(await store.findKeyByHash(next.keyHash), null);
+      });
+    });
+
+    test('keys: rotateKey of a revoked key is lost: nothing retired, no successor', async () => {
+      await withStore(async (store) => {
+        const u = await store.createUser('DOCDEMO', [{ type: 'MOBILE', value: '919999999993', verified: true }], null, NOW);
+        const old = keyOf('DOCDEMO', u.uid, 'device-1');
+        await store.saveKey(old);
+        assert.equal(await store.revokeKeys('DOCDEMO', u.uid, { deviceId: 'device-1' }, NOW + 1_000), 1);
+        const next = keyOf('DOCDEMO', u.uid, 'device-1');
+        assert.equal(await store.rotateKey(old.keyHash, next, 'sealed', NOW + 2_000), 'lost');
+        assert.equal(await store.findKeyByHash(next.keyHash), null);
+        assert.deepEqual(await store.findKeyByHash(old.keyHash), { ...old, revokedAt: NOW + 1_000, retiredAt: null, successorSealed: null });
+      });
+    });
+
+    test('keys: 20 concurrent rotations of one key: exactly one rotates and only its successor exists', async () => {
+      await withStore(async (store) => {
+        const u = await store.createUser('DOCDEMO', [{ type: 'MOBILE', value: '919999999993', verified: true }], null, NOW);
+        const old = keyOf('DOCDEMO', u.uid, 'device-1');
+        await store.saveKey(old);
+        const successors = Array.from({ length: 20 }, () => keyOf('DOCDEMO', u.uid, 'device-1', { createdAt: NOW + 1_000 }));
+        // Every call is issued before any is awaited, so an async adapter really races.
+        const pending = successors.map((next, i) => store.rotateKey(old.keyHash, next, `sealed-${i}`, NOW + 1_000));
+        const outcomes = await Promise.all(pending);
+        const winners = outcomes.flatMap((o, i) => (o === 'rotated' ? [i] : []));
+        assert.equal(winners.length, 1, `outcomes: ${outcomes.join(',')}`);
+        for (const o of outcomes) assert.ok(o === 'rotated' || o === 'lost');
+        const w = winners[0];
+        for (let i = 0; i < successors.length; i++) {
+          const found = await store.findKeyByHash(successors[i].keyHash);
+          if (i === w) assert.deepEqual(found, live(successors[i]));
+          else assert.equal(found, null, `loser ${i} left its successor behind`);
+        }
+        assert.equal((await store.findKeyByHash(old.keyHash))?.successorSealed, `sealed-${w}`);
+      });
+    });
+
+    test('keys: revokeKeys by device, all but one device, or all; counts only live keys of that user and brand', async () => {
+      await withStore(async (store) => {
+        const u = await store.createUser('BRAND_A', [{ type: 'MOBILE', value: '911111111111', verified: true }], null, NOW);
+        const v = await store.createUser('BRAND_A', [{ type: 'MOBILE', value: '922222222222', verified: true }], null, NOW);
+        const w = await store.createUser('BRAND_B', [{ type: 'MOBILE', value: '911111111111', verified: true }], null, NOW);
+        const u1a = keyOf('BRAND_A', u.uid, 'device-1');
+        const u1b = keyOf('BRAND_A', u.uid, 'device-1', { expiresAt: null });
+        const u2 = keyOf('BRAND_A', u.uid, 'device-2');
+        const u3 = keyOf('BRAND_A', u.uid, 'device-3');
+        const v1 = keyOf('BRAND_A', v.uid, 'device-1');
+        const w1 = keyOf('BRAND_B', w.uid, 'device-1');
+        for (const k of [u1a, u1b, u2, u3, v1, w1]) await store.saveKey(k);
+        const revokedAt = async (k: KeyRecord) => (await store.findKeyByHash(k.keyHash))?.revokedAt;
+
+        // One device.
+        assert.equal(await store.revokeKeys('BRAND_A', u.uid, { deviceId: 'device-1' }, NOW + 1), 2);
+        assert.equal(await revokedAt(u1a), NOW + 1);
+        assert.equal(await revokedAt(u1b), NOW + 1);
+        for (const k of [u2, u3, v1, w1]) assert.equal(await revokedAt(k), null);
+        // Already revoked: not counted again, revocation time kept.
+        assert.equal(await store.revokeKeys('BRAND_A', u.uid, { deviceId: 'device-1' }, NOW + 2), 0);
+        assert.equal(await revokedAt(u1a), NOW + 1);
+        // A device without keys.
+        assert.equal(await store.revokeKeys('BRAND_A', u.uid, { deviceId: 'device-9' }, NOW + 2), 0);
+
+        // Every device but one: device-3 goes, device-2 stays, device-1 (already revoked) is not counted.
+        assert.equal(await store.revokeKeys('BRAND_A', u.uid, { exceptDeviceId: 'device-2' }, NOW + 3), 1);
+        assert.equal(await revokedAt(u3), NOW + 3);
+        assert.equal(await revokedAt(u2), null);
+        assert.equal(await revokedAt(u1b), NOW + 1);
+
+        // Through another brand: nothing.
+        assert.equal(await store.revokeKeys('BRAND_B', u.uid, {}, NOW + 4), 0);
+        assert.equal(await revokedAt(u2), null);
+
+        // All: the last live key of u; the other users' keys are untouched.
+        assert.equal(await store.revokeKeys('BRAND_A', u.uid, {}, NOW + 5), 1);
+        assert.equal(await revokedAt(u2), NOW + 5);
+        assert.equal(await store.revokeKeys('BRAND_A', u.uid, {}, NOW + 6), 0);
+        assert.equal(await revokedAt(v1), null);
+        assert.equal(await revokedAt(w1), null);
+        assert.deepEqual(await store.findKeyByHash(v1.keyHash), live(v1));
+        assert.deepEqual(await store.findKeyByHash(w1.keyHash), live(w1));
+      });
+    });
+
+    test('users: deleteUser erases the user, its identifiers and its keys; the identifiers are free again', async () => {
+      await withStore(async (store) => {
+        const ids: StoredIdentifier[] = [
+          { type: 'USERNAME', value: 'erased', verified: true },
+          { type: 'MOBILE', value: '919999999993', verified: true },
+          { type: 'EMAIL', value: 'erased@example.com', verified: false },
+        ];
+        const u = await store.createUser('DOCDEMO', ids, 'erased-hash', NOW);
+        const other = await store.createUser('DOCDEMO', [{ type: 'MOBILE', value: '918888888888', verified: true }], null, NOW);
+        const sameValueOtherBrand = await store.createUser('OTHER', [{ type: 'MOBILE', value: '919999999993', verified: true }], null, NOW);
+        const k1 = keyOf('DOCDEMO', u.uid, 'device-1');
+        const k2 = keyOf('DOCDEMO', u.uid, 'device-2');
+        const k2next = keyOf('DOCDEMO', u.uid, 'device-2');
+        const otherKey = keyOf('DOCDEMO', other.uid, 'device-1');
+        for (const k of [k1, k2, otherKey]) await store.saveKey(k);
+        assert.equal(await store.rotateKey(k2.keyHash, k2next, 'sealed', NOW + 1), 'rotated');
+
+        assert.equal(await store.deleteUser('DOCDEMO', u.uid), true);
+        for (const id of ids) assert.equal(await store.findUser('DOCDEMO', { type: id.type, value: id.value }), null);
+        for (const k of [k1, k2, k2next]) assert.equal(await store.findKeyByHash(k.keyHash), null);
+        // Everyone else is untouched.
+        assert.equal((await store.findUser('DOCDEMO', { type: 'MOBILE', value: '918888888888' }))?.uid, other.uid);
+        assert.deepEqual(await store.findKeyByHash(otherKey.keyHash), live(otherKey));
+        sameUser(await store.findUser('OTHER', { type: 'MOBILE', value: '919999999993' }), sameValueOtherBrand);
+
+        // Once only.
+        assert.equal(await store.deleteUser('DOCDEMO', u.uid), false);
+        // The identifiers can make a new user, with a new uid.
+        const again = await store.createUser('DOCDEMO', ids, null, NOW + 2);
+        assert.notEqual(again.uid, u.uid);
+        sameUser(await store.findUser('DOCDEMO', { type: 'EMAIL', value: 'erased@example.com' }), again);
+      });
+    });
+
+    test('users: deleteUser of an unknown uid, or through another brand, is false and erases nothing', async () => {
+      await withStore(async (store) => {
+        const u = await store.createUser('BRAND_A', [{ type: 'MOBILE', value: '919999999993', verified: true }], 'hash', NOW);
+        const k = keyOf('BRAND_A', u.uid, 'device-1');
+        await store.saveKey(k);
+        assert.equal(await store.deleteUser('BRAND_B', u.uid), false);
+        assert.equal(await store.deleteUser('BRAND_A', '987654321'), false);
+        sameUser(await store.findUser('BRAND_A', { type: 'MOBILE', value: '919999999993' }), u);
+        assert.deepEqual(await store.findKeyByHash(k.keyHash), live(k));
+      });
+    });
+
     // ---- OutboxStore ---------------------------------------------------------------------
 
     test('outbox: newest first, with brand / identifier / to / limit filters', async () => {

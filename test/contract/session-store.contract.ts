@@ -218,6 +218,172 @@ export function sessionStoreContract(name: string, make: MakeSessionStore): void
       });
     });
 
+    // ---- Resend cooldown (claimSend / releaseSend) ----------------------------------------
+
+    const GAP = 30_000;
+
+    test('claimSend: the first claim is ok with previous null; one within the gap is refused with the time left', async () => {
+      await withStore(async (store) => {
+        const s = bareSession();
+        await store.create(s);
+        assert.deepEqual(await store.claimSend(s.id, base, GAP), { ok: true, previous: null });
+        assert.deepEqual(await store.claimSend(s.id, base, GAP), { ok: false, retryAfterMs: GAP });
+        assert.deepEqual(await store.claimSend(s.id, base + 3_000, GAP), { ok: false, retryAfterMs: GAP - 3_000 });
+        assert.deepEqual(await store.claimSend(s.id, base + GAP - 1, GAP), { ok: false, retryAfterMs: 1 });
+        // A refused claim records nothing: the wait is still counted from the first claim.
+        assert.deepEqual(await store.claimSend(s.id, base + GAP - 500, GAP), { ok: false, retryAfterMs: 500 });
+      });
+    });
+
+    test('claimSend: once the gap has passed the claim is ok and returns the earlier send time', async () => {
+      await withStore(async (store) => {
+        const s = bareSession();
+        await store.create(s);
+        assert.deepEqual(await store.claimSend(s.id, base, GAP), { ok: true, previous: null });
+        assert.deepEqual(await store.claimSend(s.id, base + GAP, GAP), { ok: true, previous: base });
+        assert.deepEqual(await store.claimSend(s.id, base + GAP + 1_000, GAP), { ok: false, retryAfterMs: GAP - 1_000 });
+        assert.deepEqual(await store.claimSend(s.id, base + 3 * GAP, GAP), { ok: true, previous: base + GAP });
+        // The cooldown counts from the last claim, per session: another session is not affected.
+        const other = bareSession();
+        await store.create(other);
+        assert.deepEqual(await store.claimSend(other.id, base + 3 * GAP, GAP), { ok: true, previous: null });
+      });
+    });
+
+    test('claimSend: a gap of 0 never refuses', async () => {
+      await withStore(async (store) => {
+        const s = bareSession();
+        await store.create(s);
+        assert.deepEqual(await store.claimSend(s.id, base, 0), { ok: true, previous: null });
+        assert.deepEqual(await store.claimSend(s.id, base, 0), { ok: true, previous: base });
+        assert.deepEqual(await store.claimSend(s.id, base + 1, 0), { ok: true, previous: base });
+      });
+    });
+
+    test('claimSend: of 20 concurrent claims within the gap exactly one is ok; the others wait the whole gap', async () => {
+      await withStore(async (store) => {
+        const s = bareSession();
+        await store.create(s);
+        // Every call is issued before any is awaited, so an async adapter really races.
+        const pending = Array.from({ length: 20 }, () => store.claimSend(s.id, base, GAP));
+        const results = await Promise.all(pending);
+        const won = results.filter((r) => r.ok);
+        assert.equal(won.length, 1);
+        assert.deepEqual(won[0], { ok: true, previous: null });
+        for (const r of results) if (!r.ok) assert.equal(r.retryAfterMs, GAP);
+        assert.deepEqual(await store.claimSend(s.id, base + GAP, GAP), { ok: true, previous: base });
+      });
+    });
+
+    test('claimSend on a consumed, expired or unknown session is refused with retryAfterMs 0', async () => {
+      await withStore(async (store) => {
+        // Consumed after a send: the session is over, not cooling down (the caller answers "session ended").
+        const consumed = bareSession();
+        await store.create(consumed);
+        assert.equal((await store.claimSend(consumed.id, base, GAP)).ok, true);
+        await store.setOtp(consumed.id, otp('h'), base);
+        assert.equal(await store.consume(consumed.id, { now: base, otpHash: 'h' }), true);
+        assert.deepEqual(await store.claimSend(consumed.id, base + 1_000, GAP), { ok: false, retryAfterMs: 0 });
+        assert.deepEqual(await store.claimSend(consumed.id, base + 2 * GAP, GAP), { ok: false, retryAfterMs: 0 });
+
+        // Consumed without any send.
+        const unsent = bareSession();
+        await store.create(unsent);
+        assert.equal(await store.consume(unsent.id, { now: base }), true);
+        assert.deepEqual(await store.claimSend(unsent.id, base, GAP), { ok: false, retryAfterMs: 0 });
+
+        // Expired, with and without an earlier send inside the gap.
+        const expired = bareSession();
+        await store.create(expired);
+        assert.deepEqual(await store.claimSend(expired.id, expiresAt, GAP), { ok: false, retryAfterMs: 0 });
+        const sentThenExpired = bareSession();
+        await store.create(sentThenExpired);
+        assert.equal((await store.claimSend(sentThenExpired.id, expiresAt - 1_000, GAP)).ok, true);
+        assert.deepEqual(await store.claimSend(sentThenExpired.id, expiresAt, GAP), { ok: false, retryAfterMs: 0 });
+
+        assert.deepEqual(await store.claimSend(`P-${randomUUID()}`, base, GAP), { ok: false, retryAfterMs: 0 });
+      });
+    });
+
+    test('releaseSend restores the previous send time while the claim is still the last one', async () => {
+      await withStore(async (store) => {
+        // First send failed: back to "never sent", so the next claim is ok at once.
+        const s = bareSession();
+        await store.create(s);
+        const first = await store.claimSend(s.id, base, GAP);
+        assert.deepEqual(first, { ok: true, previous: null });
+        await store.releaseSend(s.id, base, null);
+        assert.deepEqual(await store.claimSend(s.id, base + 1_000, GAP), { ok: true, previous: null });
+
+        // A later send failed: the cooldown counts from the earlier, delivered send again.
+        const t = bareSession();
+        await store.create(t);
+        assert.equal((await store.claimSend(t.id, base, GAP)).ok, true);
+        assert.deepEqual(await store.claimSend(t.id, base + GAP, GAP), { ok: true, previous: base });
+        await store.releaseSend(t.id, base + GAP, base);
+        assert.deepEqual(await store.claimSend(t.id, base + GAP + 1, GAP), { ok: true, previous: base });
+      });
+    });
+
+    test('releaseSend of a claim that is no longer the last one changes nothing', async () => {
+      await withStore(async (store) => {
+        const s = bareSession();
+        await store.create(s);
+        assert.deepEqual(await store.claimSend(s.id, base, GAP), { ok: true, previous: null });
+        assert.deepEqual(await store.claimSend(s.id, base + GAP, GAP), { ok: true, previous: base });
+        // The first claim's late failure must not wipe out the second, successful claim.
+        await store.releaseSend(s.id, base, null);
+        assert.deepEqual(await store.claimSend(s.id, base + GAP + 1_000, GAP), { ok: false, retryAfterMs: GAP - 1_000 });
+        assert.deepEqual(await store.claimSend(s.id, base + 2 * GAP, GAP), { ok: true, previous: base + GAP });
+        // Releasing a claim that never happened, or on an unknown session, is harmless.
+        await store.releaseSend(s.id, base + 5, base);
+        assert.deepEqual(await store.claimSend(s.id, base + 2 * GAP + 1, GAP), { ok: false, retryAfterMs: GAP - 1 });
+        await store.releaseSend(`P-${randomUUID()}`, base, null);
+      });
+    });
+
+    // ---- password/forget (setPendingPassword) ----------------------------------------------
+
+    test('setPendingPassword replaces the held password; every other field is kept', async () => {
+      await withStore(async (store) => {
+        const held = fullSession();
+        await store.create(held);
+        await store.setOtp(held.id, otp('h'), base);
+        await store.recordOtpFailure(held.id);
+        const reset = { hash: '$argon2id$new-password', purpose: 'reset' as const };
+        assert.equal(await store.setPendingPassword(held.id, reset, base), true);
+        assert.deepEqual(await store.get(held.id, base), { ...fresh(held), pendingPassword: reset, otpHash: 'h', otpExpiresAt: base + 10 * MINUTE, otpSentAt: base, otpFailures: 1 });
+        // A second call replaces the first.
+        const again = { hash: '$argon2id$newer-password', purpose: 'reset' as const };
+        assert.equal(await store.setPendingPassword(held.id, again, base + 1), true);
+        assert.deepEqual((await store.get(held.id, base + 1))?.pendingPassword, again);
+
+        // A session created without one.
+        const bare = bareSession();
+        await store.create(bare);
+        assert.equal(await store.setPendingPassword(bare.id, reset, base), true);
+        assert.deepEqual(await store.get(bare.id, base), { ...fresh(bare), pendingPassword: reset });
+      });
+    });
+
+    test('setPendingPassword on a consumed, expired or unknown session is false and changes nothing', async () => {
+      await withStore(async (store) => {
+        const reset = { hash: '$argon2id$new-password', purpose: 'reset' as const };
+        const consumed = fullSession();
+        await store.create(consumed);
+        assert.equal(await store.consume(consumed.id, { now: base }), true);
+        assert.equal(await store.setPendingPassword(consumed.id, reset, base), false);
+        assert.deepEqual((await store.get(consumed.id, base))?.pendingPassword, consumed.pendingPassword);
+
+        const expired = bareSession();
+        await store.create(expired);
+        assert.equal(await store.setPendingPassword(expired.id, reset, expiresAt), false);
+        assert.equal((await store.get(expired.id, base))?.pendingPassword, null);
+
+        assert.equal(await store.setPendingPassword(`P-${randomUUID()}`, reset, base), false);
+      });
+    });
+
     test('sweep removes only sessions past their expiry and returns how many', async () => {
       await withStore(async (store) => {
         const short1 = bareSession({ expiresAt: base + 5 * MINUTE });

@@ -309,7 +309,7 @@ test('a bad otp/validate request is not a wrong attempt: the correct OTP still v
   }
 });
 
-test('a bad otp/generate request sends nothing and leaves the session usable', async () => {
+test('a bad otp/generate request sends nothing, is not counted toward otpMaxCount and leaves the session usable', async () => {
   const h = await startHarness();
   try {
     await h.createBrand('OneOtp', { otpMaxCount: 1, otpTimeOut: 60 });
@@ -319,15 +319,18 @@ test('a bad otp/generate request sends nothing and leaves the session usable', a
       const gen = await h.post(url(v, 'token/generate'), id);
       expectOk(gen, `${v} token/generate`);
       const good = { ...id, sessionId: gen.body.user.sessionId as string };
-      for (const [name, body] of [
+      for (const [name, body, headers] of [
         ['bad value', { ...good, identifierValue: '12345' }],
         ['sessionId number', { ...good, sessionId: 1 }],
         ['no sessionId', without(good, 'sessionId')],
         ['unknown type', { ...good, identifierType: 'PHONE' }],
         ['unknown brand', { ...good, brand: 'NoSuchBrand' }],
         ['non-object', [good]],
-      ] as [string, unknown][]) {
-        const r = await h.post(url(v, 'otp/generate'), body);
+        ['malformed JSON', `{"sessionId":"${good.sessionId}"`],
+        ['wrong content type', JSON.stringify(good), { 'content-type': 'text/plain' }],
+        ['over 16 KiB', { ...good, padding: 'x'.repeat(17 * 1024) }],
+      ] as [string, unknown, Record<string, string>?][]) {
+        const r = await h.post(url(v, 'otp/generate'), body, headers);
         assertClean(r, `${v} ${name}`);
         assert.notEqual(r.status, 200, `${v} ${name}`);
       }
@@ -339,6 +342,13 @@ test('a bad otp/generate request sends nothing and leaves the session usable', a
       assert.equal(after.body.messages.length, 1);
       const otp = after.body.messages[0].otp as string;
       expectOk(await h.post(url(v, 'otp/validate'), { ...good, otp }), `${v} otp/validate`);
+      // Control: the limit is real. The one accepted send spent the quota of 1, so another
+      // accepted-shape request (new session) is refused — the bad ones above took nothing.
+      const again = await h.post(url(v, 'token/generate'), id);
+      expectOk(again, `${v} token/generate again`);
+      const over = await h.post(url(v, 'otp/generate'), { ...id, sessionId: again.body.user.sessionId });
+      expectErr(over, 1534, `${v} control: a second real send`);
+      assert.equal(over.headers['retry-after'], '3600', `${v} control: Retry-After`);
     }
   } finally {
     await h.close();
@@ -376,7 +386,7 @@ test('a refused token/generate creates no session and no user', async () => {
   });
 });
 
-test('a bad password/validate request neither consumes the session nor blocks the login', async () => {
+test('a bad password/validate request neither consumes the session nor counts toward maxPasswordRetries', async () => {
   const h = await startHarness();
   try {
     await h.createBrand('PwOne', { passwordEnabled: true, maxPasswordRetries: 1 });
@@ -404,6 +414,15 @@ test('a bad password/validate request neither consumes the session nor blocks th
       const r = await h.post(url(v, 'password/validate'), good);
       expectOk(r, `${v} correct password after bad requests`);
       assert.deepEqual(r.body.identifiers.identifierList, [{ type: 'MOBILE', value }]);
+      // Control: the budget of 1 is real. One genuinely wrong password spends it (1530), and
+      // then even the right one is refused — the bad requests above were not failures.
+      const session = async () => {
+        const s = await h.post(url(v, 'token/generate'), idBody(v, 'pwone', 'MOBILE', value));
+        expectOk(s, `${v} token/generate`);
+        return { ...idBody(v, 'pwone', 'MOBILE', value), sessionId: s.body.user.sessionId as string };
+      };
+      expectErr(await h.post(url(v, 'password/validate'), { ...(await session()), password: 'Wrong-horse-9' }), 1530, `${v} control: one wrong password`);
+      expectErr(await h.post(url(v, 'password/validate'), { ...(await session()), password: PASSWORD }), 1530, `${v} control: budget spent`);
     }
   } finally {
     await h.close();

@@ -285,3 +285,19 @@ test('AUTH_KEY_REUSE_GRACE_SECONDS: default 10, 0..300 accepted, anything else a
     assert.match(problemFor(err, 'AUTH_KEY_REUSE_GRACE_SECONDS') ?? '', /between 0 and 300/);
   }
 });
+
+test('DATABASE_URL and REDIS_URL: both or neither, with the right schemes; REDIS_KEY_PREFIX validated', () => {
+  const none = loadConfig({ ...goodSecrets });
+  assert.equal(none.databaseUrl, null);
+  assert.equal(none.redisUrl, null);
+  assert.equal(none.redisKeyPrefix, 'ae:');
+  const both = loadConfig({ ...goodSecrets, DATABASE_URL: 'postgres://u@h/db', REDIS_URL: 'redis://h:6379', REDIS_KEY_PREFIX: 'brand-x:' });
+  assert.equal(both.databaseUrl, 'postgres://u@h/db');
+  assert.equal(both.redisUrl, 'redis://h:6379');
+  assert.equal(both.redisKeyPrefix, 'brand-x:');
+  assert.match(problemFor(configError(() => loadConfig({ ...goodSecrets, DATABASE_URL: 'postgres://u@h/db' })), 'REDIS_URL') ?? '', /must be set too/);
+  assert.match(problemFor(configError(() => loadConfig({ ...goodSecrets, REDIS_URL: 'redis://h' })), 'DATABASE_URL') ?? '', /must be set too/);
+  assert.match(problemFor(configError(() => loadConfig({ ...goodSecrets, DATABASE_URL: 'mysql://h/db', REDIS_URL: 'redis://h' })), 'DATABASE_URL') ?? '', /postgres/);
+  assert.match(problemFor(configError(() => loadConfig({ ...goodSecrets, DATABASE_URL: 'postgres://h/db', REDIS_URL: 'http://h' })), 'REDIS_URL') ?? '', /redis/);
+  assert.ok(problemFor(configError(() => loadConfig({ ...goodSecrets, REDIS_KEY_PREFIX: 'has space' })), 'REDIS_KEY_PREFIX'));
+});

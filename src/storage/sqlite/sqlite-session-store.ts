@@ -19,7 +19,7 @@ export class SqliteSessionStore implements SessionStore, HealthCheck {
       insert: p('INSERT INTO sessions (id, data, expires_at) VALUES (?, ?, ?)'),
       get: p('SELECT data, expires_at, otp_hash, otp_expires_at, otp_sent_at, otp_failures, consumed, pending_password FROM sessions WHERE id = ? AND expires_at > ?'),
       claimSend: p('UPDATE sessions SET otp_sent_at = ? WHERE id = ? AND consumed = 0 AND expires_at > ? AND (otp_sent_at IS NULL OR otp_sent_at <= ?)'),
-      sentAt: p('SELECT otp_sent_at FROM sessions WHERE id = ?'),
+      sentAt: p('SELECT otp_sent_at, consumed, expires_at FROM sessions WHERE id = ?'),
       releaseSend: p('UPDATE sessions SET otp_sent_at = ? WHERE id = ? AND otp_sent_at = ?'),
       setPending: p('UPDATE sessions SET pending_password = ? WHERE id = ? AND consumed = 0 AND expires_at > ?'),
       setOtp: p('UPDATE sessions SET otp_hash = ?, otp_expires_at = ?, otp_sent_at = ? WHERE id = ? AND consumed = 0 AND expires_at > ?'),
@@ -66,8 +66,9 @@ export class SqliteSessionStore implements SessionStore, HealthCheck {
         const before = this.q.sentAt.get(id) as Row | undefined;
         const previous = before?.otp_sent_at === null || before === undefined ? null : Number(before.otp_sent_at);
         if (this.q.claimSend.run(now, id, now, now - minGapMs).changes === 1) return { ok: true as const, previous };
-        // Refused: either the cooldown is running or the session is gone (the caller re-checks).
-        return { ok: false as const, retryAfterMs: previous === null ? 0 : Math.max(1, previous + minGapMs - now) };
+        // Refused: either the cooldown is running or the session is gone (retryAfterMs 0; the caller re-checks).
+        const gone = before === undefined || before.consumed === 1 || Number(before.expires_at) <= now;
+        return { ok: false as const, retryAfterMs: gone || previous === null ? 0 : Math.max(1, previous + minGapMs - now) };
       })(),
     );
   }

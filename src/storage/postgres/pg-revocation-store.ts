@@ -1,0 +1,85 @@
+// PostgreSQL adapter for token revocation and the audit log. Revocations are durable state:
+// a revoked token must stay revoked across restarts and on every instance.
+import type pg from 'pg';
+import type { AuditEvent, AuditStore, RevocationStore, UserMark } from '../../ports/durable-store.ts';
+import { pgCall } from './pg-pool.ts';
+import { isUid, type PgStoreOptions } from './pg-durable-store.ts';
+
+type Row = Record<string, unknown>;
+
+const AUDIT_COLUMNS = 'brand, type, identifier, device_id, ip, at, detail';
+
+const Q = {
+  revoke: 'INSERT INTO revoked_tokens (jti, brand, expires_at) VALUES ($1, $2, $3) ON CONFLICT (jti) DO NOTHING',
+  isRevoked: 'SELECT 1 AS r FROM revoked_tokens WHERE jti = $1',
+  setMark:
+    'INSERT INTO user_marks (brand, uid, not_before, except_device, except_jti) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (brand, uid) DO UPDATE SET not_before = excluded.not_before, except_device = excluded.except_device, except_jti = excluded.except_jti',
+  getMark: 'SELECT not_before, except_device, except_jti FROM user_marks WHERE brand = $1 AND uid = $2',
+  audit: `INSERT INTO audit (${AUDIT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)`,
+  auditByBrand: `SELECT ${AUDIT_COLUMNS} FROM audit WHERE brand = $1 ORDER BY id DESC LIMIT $2`,
+  auditAll: `SELECT ${AUDIT_COLUMNS} FROM audit ORDER BY id DESC LIMIT $1`,
+} as const;
+
+type QueryName = keyof typeof Q;
+const named = (name: QueryName, values: unknown[]): pg.QueryConfig => ({ name: `ae_revocation_${name}`, text: Q[name], values });
+
+export class PgRevocationStore implements RevocationStore, AuditStore {
+  constructor(
+    readonly pool: pg.Pool,
+    private readonly opts: PgStoreOptions = {},
+  ) {}
+
+  private query(name: QueryName, values: unknown[]) {
+    return this.pool.query<Row>(named(name, values));
+  }
+
+  revokeJti(jti: string, brand: string, expiresAt: number) {
+    return pgCall(async () => void (await this.query('revoke', [jti, brand, expiresAt])));
+  }
+
+  isJtiRevoked(jti: string) {
+    return pgCall(async () => (await this.query('isRevoked', [jti])).rows.length > 0);
+  }
+
+  setUserMark(brand: string, uid: string, m: UserMark) {
+    return pgCall(async () => {
+      if (!isUid(uid)) throw new TypeError(`not a uid: ${JSON.stringify(uid)}`);
+      await this.query('setMark', [brand, uid, m.notBefore, m.exceptDevice, m.exceptJti]);
+    });
+  }
+
+  getUserMark(brand: string, uid: string) {
+    return pgCall(async (): Promise<UserMark | null> => {
+      if (!isUid(uid)) return null;
+      const r = (await this.query('getMark', [brand, uid])).rows[0];
+      if (!r) return null;
+      return { notBefore: Number(r.not_before), exceptDevice: (r.except_device as string | null) ?? null, exceptJti: (r.except_jti as string | null) ?? null };
+    });
+  }
+
+  appendAudit(e: AuditEvent) {
+    return pgCall(async () => void (await this.query('audit', [e.brand, e.type, e.identifier, e.deviceId, e.ip, e.at, JSON.stringify(e.detail)])));
+  }
+
+  listAudit(filter: { brand?: string; limit: number }) {
+    return pgCall(async () => {
+      const r = filter.brand !== undefined ? await this.query('auditByBrand', [filter.brand, filter.limit]) : await this.query('auditAll', [filter.limit]);
+      return r.rows.map(
+        (row): AuditEvent => ({
+          type: String(row.type),
+          brand: String(row.brand),
+          identifier: (row.identifier as string | null) ?? null,
+          deviceId: (row.device_id as string | null) ?? null,
+          ip: (row.ip as string | null) ?? null,
+          at: Number(row.at),
+          detail: row.detail as Record<string, unknown>,
+        }),
+      );
+    });
+  }
+
+  /** Ends the pool only when this store owns it; otherwise a no-op. */
+  async close() {
+    if (this.opts.ownsPool) await this.pool.end();
+  }
+}

@@ -1,0 +1,162 @@
+// The RevocationStore and AuditStore contract (src/ports/durable-store.ts): revoked token ids,
+// per-user "not before" marks and the audit log. Every adapter (embedded SQLite, PostgreSQL, …)
+// must pass it: run it from a `<adapter>.test.ts` file with a `make` that opens a fresh, empty
+// store. Only port methods are used here, so the suite is adapter-neutral.
+//
+// uids are numeric strings, as UserStore.createUser makes them.
+import { randomUUID } from 'node:crypto';
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { AuditEvent, AuditStore, RevocationStore, UserMark } from '../../src/ports/durable-store.ts';
+import { withFreshStore, type MakeStore } from '../helpers/store-contract.ts';
+
+export type RevocationAuditStore = RevocationStore & AuditStore;
+export type MakeRevocationStore = MakeStore<RevocationAuditStore>;
+
+const NOW = Date.UTC(2026, 10, 22, 12, 0, 0);
+/** Mark times are microseconds from the token service's monotonic clock. */
+const MICROS = NOW * 1000 + 123;
+
+export function revocationStoreContract(name: string, make: MakeRevocationStore): void {
+  const withStore = (fn: (store: RevocationAuditStore) => Promise<void>) => withFreshStore(make, fn);
+
+  describe(`RevocationStore/AuditStore contract: ${name}`, () => {
+    // ---- revoked token ids -------------------------------------------------------------------
+
+    test('revokeJti: the jti is revoked, others are not; revoking again is harmless', async () => {
+      await withStore(async (store) => {
+        const jti = randomUUID();
+        const other = randomUUID();
+        assert.equal(await store.isJtiRevoked(jti), false);
+        await store.revokeJti(jti, 'DOCDEMO', NOW + 3_600_000);
+        assert.equal(await store.isJtiRevoked(jti), true);
+        assert.equal(await store.isJtiRevoked(other), false);
+        // Idempotent (a repeated logout), whatever the brand or expiry given the second time.
+        await store.revokeJti(jti, 'DOCDEMO', NOW + 3_600_000);
+        await store.revokeJti(jti, 'DOCDEMO', NOW + 60_000);
+        assert.equal(await store.isJtiRevoked(jti), true);
+        // The same in another brand's name (jtis are unique across brands).
+        await store.revokeJti(other, 'OTHER', NOW + 60_000);
+        assert.equal(await store.isJtiRevoked(other), true);
+      });
+    });
+
+    test('revokeJti: many revocations are all kept', async () => {
+      await withStore(async (store) => {
+        const jtis = Array.from({ length: 30 }, () => randomUUID());
+        // Issued together, as concurrent logouts would.
+        await Promise.all(jtis.map((j, i) => store.revokeJti(j, i % 2 ? 'A' : 'B', NOW + i)));
+        for (const j of jtis) assert.equal(await store.isJtiRevoked(j), true);
+        assert.equal(await store.isJtiRevoked(randomUUID()), false);
+      });
+    });
+
+    // ---- per-user marks ----------------------------------------------------------------------
+
+    test('user marks: null until set; set/get round trip; a new mark replaces the whole old one', async () => {
+      await withStore(async (store) => {
+        assert.equal(await store.getUserMark('DOCDEMO', '42'), null);
+        const first: UserMark = { notBefore: MICROS, exceptDevice: 'device-1', exceptJti: randomUUID() };
+        await store.setUserMark('DOCDEMO', '42', first);
+        assert.deepEqual(await store.getUserMark('DOCDEMO', '42'), first);
+
+        // Replace: the exceptions of the old mark do not survive (nulls come back as null).
+        const second: UserMark = { notBefore: MICROS + 5_000_000, exceptDevice: null, exceptJti: null };
+        await store.setUserMark('DOCDEMO', '42', second);
+        assert.deepEqual(await store.getUserMark('DOCDEMO', '42'), second);
+
+        const third: UserMark = { notBefore: MICROS + 9_000_000, exceptDevice: null, exceptJti: randomUUID() };
+        await store.setUserMark('DOCDEMO', '42', third);
+        assert.deepEqual(await store.getUserMark('DOCDEMO', '42'), third);
+
+        // Another user of the brand has none.
+        assert.equal(await store.getUserMark('DOCDEMO', '43'), null);
+      });
+    });
+
+    test('user marks are per brand', async () => {
+      await withStore(async (store) => {
+        const a: UserMark = { notBefore: MICROS, exceptDevice: 'device-a', exceptJti: null };
+        const b: UserMark = { notBefore: MICROS + 1, exceptDevice: null, exceptJti: 'jti-b' };
+        await store.setUserMark('BRAND_A', '7', a);
+        assert.equal(await store.getUserMark('BRAND_B', '7'), null);
+        await store.setUserMark('BRAND_B', '7', b);
+        assert.deepEqual(await store.getUserMark('BRAND_A', '7'), a);
+        assert.deepEqual(await store.getUserMark('BRAND_B', '7'), b);
+      });
+    });
+
+    // ---- audit log ---------------------------------------------------------------------------
+
+    const event = (n: number, brand: string, over: Partial<AuditEvent> = {}): AuditEvent => ({
+      type: `type-${n}`,
+      brand,
+      identifier: `MOBILE|91999999999${n % 10}`,
+      deviceId: `device-${n}`,
+      ip: '203.0.113.7',
+      at: NOW + n * 1000,
+      detail: { n },
+      ...over,
+    });
+
+    test('audit: newest first, with a brand filter and a limit', async () => {
+      await withStore(async (store) => {
+        assert.deepEqual(await store.listAudit({ limit: 10 }), []);
+        const e = [event(0, 'A'), event(1, 'B'), event(2, 'A'), event(3, 'A'), event(4, 'B'), event(5, 'A')];
+        for (const x of e) await store.appendAudit(x);
+        assert.deepEqual(await store.listAudit({ limit: 100 }), [e[5], e[4], e[3], e[2], e[1], e[0]]);
+        assert.deepEqual(await store.listAudit({ limit: 2 }), [e[5], e[4]]);
+        assert.deepEqual(await store.listAudit({ brand: 'A', limit: 100 }), [e[5], e[3], e[2], e[0]]);
+        assert.deepEqual(await store.listAudit({ brand: 'A', limit: 3 }), [e[5], e[3], e[2]]);
+        assert.deepEqual(await store.listAudit({ brand: 'B', limit: 100 }), [e[4], e[1]]);
+        assert.deepEqual(await store.listAudit({ brand: 'C', limit: 100 }), []);
+        // Names are exact (callers normalise).
+        assert.deepEqual(await store.listAudit({ brand: 'a', limit: 100 }), []);
+      });
+    });
+
+    test('audit: events with the same time keep the order they were appended in', async () => {
+      await withStore(async (store) => {
+        const e = [0, 1, 2, 3].map((n) => event(n, 'A', { at: NOW }));
+        for (const x of e) await store.appendAudit(x);
+        assert.deepEqual(await store.listAudit({ brand: 'A', limit: 10 }), [e[3], e[2], e[1], e[0]]);
+      });
+    });
+
+    test('audit: every field and the detail round-trip; absent parts come back as null', async () => {
+      await withStore(async (store) => {
+        const full = event(1, 'DOCDEMO', {
+          type: 'login_failure',
+          identifier: 'EMAIL|ünïcødé@example.com',
+          ip: '2001:db8::1',
+          detail: {
+            code: 1528,
+            reason: 'wrong password — "quoted" \\ backslash',
+            uid: '42',
+            locked: false,
+            until: null,
+            nested: { list: [1, 'two', { three: 3 }], empty: {} },
+            ratio: 0.25,
+          },
+        });
+        const bare = event(2, 'DOCDEMO', { type: 'admin_unlock', identifier: null, deviceId: null, ip: null, detail: {} });
+        await store.appendAudit(full);
+        await store.appendAudit(bare);
+        assert.deepEqual(await store.listAudit({ limit: 10 }), [bare, full]);
+      });
+    });
+
+    test('audit: concurrent appends are all kept', async () => {
+      await withStore(async (store) => {
+        const e = Array.from({ length: 30 }, (_, n) => event(n, n % 3 ? 'A' : 'B'));
+        await Promise.all(e.map((x) => store.appendAudit(x)));
+        const listed = await store.listAudit({ limit: 100 });
+        assert.equal(listed.length, 30);
+        // Whatever order they landed in, each event is there exactly once.
+        const types = listed.map((x) => x.type).sort();
+        assert.deepEqual(types, e.map((x) => x.type).sort());
+        assert.equal((await store.listAudit({ brand: 'B', limit: 100 })).length, 10);
+      });
+    });
+  });
+}
