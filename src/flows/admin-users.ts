@@ -29,20 +29,20 @@ export async function findAdminUser(deps: AdminDeps, rawBrand: string, rawType: 
 }
 
 /** Clears the account lock and the retry counts of every identifier of the user. */
-export async function unlockUser(deps: AdminDeps, rawBrand: string, rawType: string, rawValue: string): Promise<void> {
+export async function unlockUser(deps: AdminDeps, ip: string | null, rawBrand: string, rawType: string, rawValue: string): Promise<void> {
   const { user, identifier } = await findAdminUser(deps, rawBrand, rawType, rawValue);
   const keys = [lockKey(user.brand, user, identifier), passwordKey(user.brand, user.uid), ...user.identifiers.map((i) => lockKey(user.brand, null, i))];
   await deps.limits.clearFailures(keys);
-  await adminAudit(deps, 'unlock', user.brand, identifier, { uid: user.uid });
+  await adminAudit(deps, ip, 'unlock', user.brand, identifier, { uid: user.uid });
 }
 
 /** Erases the user with identifiers and keys; their tokens die with the uid (checks look it up). */
-export async function deleteUser(deps: AdminDeps, rawBrand: string, rawType: string, rawValue: string): Promise<void> {
+export async function deleteUser(deps: AdminDeps, ip: string | null, rawBrand: string, rawType: string, rawValue: string): Promise<void> {
   const { user, identifier } = await findAdminUser(deps, rawBrand, rawType, rawValue);
   if (!(await deps.users.deleteUser(user.brand, user.uid))) fail(1515);
-  await adminAudit(deps, 'user_deleted', user.brand, identifier, { uid: user.uid });
+  await adminAudit(deps, ip, 'user_deleted', user.brand, identifier, { uid: user.uid });
 }
 
-function adminAudit(deps: AdminDeps, type: string, brand: string, id: Identifier, detail: Record<string, unknown>) {
-  return deps.audit.appendAudit({ type, brand, identifier: identifierKey(id), deviceId: null, ip: null, at: deps.clock.now(), detail: { ...detail, by: 'admin' } });
+function adminAudit(deps: AdminDeps, ip: string | null, type: string, brand: string, id: Identifier, detail: Record<string, unknown>) {
+  return deps.audit.appendAudit({ type, brand, identifier: identifierKey(id), deviceId: null, ip, at: deps.clock.now(), detail: { ...detail, by: 'admin' } });
 }

@@ -72,6 +72,9 @@ export async function regenerateWithToken(deps: FlowDeps, ctx: RequestContext, e
   const v = await deps.tokens.verify(expiredToken, { now, allowExpiredSeconds: ctx.brand.config.webRegenerateGraceSeconds });
   if (!v || v.claims.rol !== 'USER' || v.claims.uid === undefined) throw new AuthError(1525);
   if (v.header.org !== ctx.brand.name || !v.header.idv.includes(identifierKey(ctx.identifier))) throw new AuthError(1525);
+  // Only a web token (no device) renews on web: a mobile token renews with its key, so a
+  // token lifted from a device whose keys were revoked cannot be kept alive through web.
+  if (v.header.dev !== null) throw new AuthError(1525);
   if (await isRevoked(deps, ctx.brand.name, v)) throw new AuthError(1525);
   const user = await deps.users.findUser(ctx.brand.name, ctx.identifier);
   if (!user || user.uid !== v.claims.uid) throw new AuthError(1525);

@@ -95,6 +95,11 @@ for (const v of VARIANTS) {
       const unlock = await h.admin('POST', `${USER_PATH('LK')}/unlock`);
       expectOk(unlock, 'unlock');
       assert.deepEqual(unlock.body, { status: SUCCESS });
+      // The admin action is audited with the admin caller's address (inject: 127.0.0.1).
+      const unlockEvent = (await h.admin('GET', '/admin/v1/audit?brand=LK&limit=1')).body.events[0];
+      assert.equal(unlockEvent.type, 'unlock');
+      assert.equal(unlockEvent.ip, '127.0.0.1');
+      assert.equal(unlockEvent.detail.by, 'admin');
       const after = await h.admin('GET', USER_PATH('LK'));
       assert.equal(after.body.user.lockedUntil, null);
       assert.equal(after.body.user.uid, before.body.user.uid);

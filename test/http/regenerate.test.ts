@@ -427,6 +427,8 @@ test('web: every bad, foreign or mismatched expiredToken answers exactly 1525', 
       ['another identifier\'s token', otherUser.token, {}],
       ['my token, another identifier in the request', mine.token, { value: MOB2 }],
       ['my token, an unknown identifier in the request', mine.token, { value: UNKNOWN_MOB }],
+      // A mobile USER token renews only with its key: web must not keep it alive.
+      ['a mobile USER token of the same user', mobile.token, {}],
     ];
     for (const [what, credential, opts] of cases) expectError(await regen(h, 'web', credential, opts), 1525, what);
     expectRegenerated(await regen(h, 'web', mine.token), 'still works afterwards');

@@ -67,12 +67,12 @@ export const getUserHandler: AdminHandler = (deps) => async (req) => {
 };
 
 export const unlockUserHandler: AdminHandler = (deps) => async (req) => {
-  await unlockUser(deps, ...userParams(req));
+  await unlockUser(deps, req.ip, ...userParams(req));
   return ok();
 };
 
 export const deleteUserHandler: AdminHandler = (deps) => async (req) => {
-  await deleteUser(deps, ...userParams(req));
+  await deleteUser(deps, req.ip, ...userParams(req));
   return ok();
 };
 
