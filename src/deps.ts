@@ -1,4 +1,5 @@
-// Composition root: builds the ports from configuration. The only place that picks adapters.
+// Composition root: builds the ports from configuration. The only place that picks adapters:
+// embedded SQLite files by default, PostgreSQL + Redis when DATABASE_URL and REDIS_URL are set.
 import { join } from 'node:path';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import type { AppConfig } from './config/env.ts';
@@ -8,10 +9,20 @@ import { argon2Hasher, type PasswordHasher } from './crypto/password-hasher.ts';
 import { hmacHasher } from './crypto/otp.ts';
 import { TokenService } from './crypto/tokens.ts';
 import { aesSealer } from './crypto/sealer.ts';
+import type { AuditStore, BrandStore, HealthCheck, KeyStore, OutboxStore, RevocationStore, UserStore } from './ports/durable-store.ts';
+import type { LimitStore } from './ports/limit-store.ts';
+import type { SessionStore } from './ports/session-store.ts';
 import { openAuthDb, SqliteDurableStore } from './storage/sqlite/sqlite-durable-store.ts';
+import { SqliteSessionStore } from './storage/sqlite/sqlite-session-store.ts';
 import { SqliteLimitStore } from './storage/sqlite/sqlite-limit-store.ts';
 import { SqliteRevocationStore } from './storage/sqlite/sqlite-revocation-store.ts';
-import { SqliteSessionStore } from './storage/sqlite/sqlite-session-store.ts';
+import { createPgPool } from './storage/postgres/pg-pool.ts';
+import { migrate } from './storage/postgres/migrate.ts';
+import { PgDurableStore } from './storage/postgres/pg-durable-store.ts';
+import { PgLimitStore } from './storage/postgres/pg-limit-store.ts';
+import { PgRevocationStore } from './storage/postgres/pg-revocation-store.ts';
+import { createRedis, redisReady } from './storage/redis/redis-client.ts';
+import { RedisSessionStore } from './storage/redis/redis-session-store.ts';
 import { outboxSender } from './senders/outbox-sender.ts';
 
 /** Paths that must never reach a log line, whatever a future log call passes in. */
@@ -31,30 +42,80 @@ export interface BuildOptions {
   logDestination?: DestinationStream;
 }
 
-export function buildDeps(config: AppConfig, opts: BuildOptions = {}): AppDeps {
-  const clock = opts.clock ?? systemClock;
-  const authDb = openAuthDb(join(config.dataDir, 'auth.db'));
+/** The storage side of the dependencies, from one of the two deployment modes. */
+interface Stores {
+  brands: BrandStore;
+  users: UserStore;
+  keys: KeyStore;
+  outbox: OutboxStore;
+  sessions: SessionStore;
+  limits: LimitStore;
+  revocations: RevocationStore;
+  audit: AuditStore;
+  health: HealthCheck[];
+}
+
+function embeddedStores(dataDir: string): Stores {
+  const authDb = openAuthDb(join(dataDir, 'auth.db'));
   const durable = new SqliteDurableStore(authDb);
   const revocations = new SqliteRevocationStore(authDb);
-  const sessions = new SqliteSessionStore(join(config.dataDir, 'sessions.db'));
+  const sessions = new SqliteSessionStore(join(dataDir, 'sessions.db'));
   return {
+    brands: durable, users: durable, keys: durable, outbox: durable, sessions,
+    limits: new SqliteLimitStore(authDb), revocations, audit: revocations,
+    health: [durable, sessions],
+  };
+}
+
+/** How long a starting instance waits for PostgreSQL (migrations) and Redis before giving up. */
+const START_WAIT_MS = 30_000;
+
+async function productionStores(config: AppConfig, logger: Logger): Promise<Stores> {
+  const pool = createPgPool(config.databaseUrl as string, { onIdleError: (err) => logger.warn({ err: err.message }, 'postgres connection lost') });
+  const deadline = Date.now() + START_WAIT_MS;
+  // Migrations run under an advisory lock, so instances starting together apply them once.
+  for (;;) {
+    try {
+      const applied = await migrate(pool);
+      if (applied > 0) logger.info({ applied }, 'postgres migrations applied');
+      break;
+    } catch (err) {
+      if (Date.now() > deadline) {
+        await pool.end().catch(() => undefined);
+        throw new Error(`PostgreSQL not usable at start: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+  const redis = createRedis(config.redisUrl as string);
+  await redisReady(redis, START_WAIT_MS).catch(() => logger.warn('redis not reachable yet: answering 503 until it is'));
+  const durable = new PgDurableStore(pool);
+  const revocations = new PgRevocationStore(pool);
+  const sessions = new RedisSessionStore(redis, config.redisKeyPrefix);
+  return {
+    brands: durable, users: durable, keys: durable, outbox: durable, sessions,
+    limits: new PgLimitStore(pool), revocations, audit: revocations,
+    health: [
+      { ping: () => durable.ping(), close: () => pool.end() },
+      { ping: () => sessions.ping(), close: async () => void (await redis.quit().catch(() => redis.disconnect())) },
+    ],
+  };
+}
+
+export async function buildDeps(config: AppConfig, opts: BuildOptions = {}): Promise<AppDeps> {
+  const clock = opts.clock ?? systemClock;
+  const logger = createLogger(config.logLevel, opts.logDestination);
+  const stores = config.databaseUrl !== null ? await productionStores(config, logger) : embeddedStores(config.dataDir);
+  return {
+    ...stores,
     clock,
-    brands: durable,
-    users: durable,
-    keys: durable,
-    outbox: durable,
-    sessions,
-    sender: outboxSender(durable, clock),
+    sender: outboxSender(stores.outbox, clock),
     passwords: opts.passwords ?? argon2Hasher(),
     secrets: hmacHasher(config.otpSecret),
     tokens: new TokenService(config.signingSecret, config.issuer),
-    limits: new SqliteLimitStore(authDb),
-    revocations,
-    audit: revocations,
     sealer: aesSealer(config.otpSecret),
     keyReuseGraceMs: config.keyReuseGraceSeconds * 1000,
-    health: [durable, sessions],
     adminToken: config.adminToken,
-    logger: createLogger(config.logLevel, opts.logDestination),
+    logger,
   };
 }

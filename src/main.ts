@@ -17,7 +17,7 @@ async function main() {
     }
     throw err;
   }
-  const deps = buildDeps(config);
+  const deps = await buildDeps(config);
   if (config.generatedSecrets.includes('AUTH_ADMIN_TOKEN')) {
     // Printed once, on the start that generated it, straight to the terminal (not the log):
     // the developer needs it for the admin API. It is kept in DATA_DIR/secrets.json.

@@ -59,7 +59,7 @@ export async function startHarness(opts: { dataDir?: string; clock?: ManualClock
       cb();
     },
   });
-  const deps = buildDeps(config, { clock, passwords: fastHasher, logDestination: sink });
+  const deps = await buildDeps(config, { clock, passwords: fastHasher, logDestination: sink });
   const app = buildApp(deps);
   await app.ready();
 

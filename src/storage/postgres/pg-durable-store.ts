@@ -31,7 +31,7 @@ const KEY_COLUMNS = 'jti, brand, uid, device_id, key_hash, created_at, expires_a
 const Q = {
   getBrand: 'SELECT config FROM brands WHERE name = $1',
   putBrand:
-    'INSERT INTO brands (name, config, updated_at) VALUES ($1, $2::jsonb, $3) ON CONFLICT (name) DO UPDATE SET config = excluded.config, updated_at = excluded.updated_at',
+    'INSERT INTO brands (name, config, updated_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO UPDATE SET config = excluded.config, updated_at = excluded.updated_at',
   deleteBrand: 'DELETE FROM brands WHERE name = $1',
   listBrands: 'SELECT name, config FROM brands ORDER BY name',
   // One round trip: the user row and its identifiers, found through any one identifier.
@@ -116,7 +116,7 @@ export class PgDurableStore implements BrandStore, UserStore, KeyStore, OutboxSt
   getBrand(name: string) {
     return pgCall(async () => {
       const r = await this.query('getBrand', [name]);
-      return r.rows.length ? (r.rows[0].config as BrandConfig) : null;
+      return r.rows.length ? (JSON.parse(String(r.rows[0].config)) as BrandConfig) : null;
     });
   }
 
@@ -129,7 +129,7 @@ export class PgDurableStore implements BrandStore, UserStore, KeyStore, OutboxSt
   }
 
   listBrands() {
-    return pgCall(async () => (await this.query('listBrands')).rows.map((r) => ({ name: String(r.name), config: r.config as BrandConfig })));
+    return pgCall(async () => (await this.query('listBrands')).rows.map((r) => ({ name: String(r.name), config: JSON.parse(String(r.config)) as BrandConfig })));
   }
 
   findUser(brand: string, id: Identifier) {

@@ -2,9 +2,11 @@
 -- Forward-only: never edit an applied file; add 002_….sql instead.
 -- Times are epoch milliseconds (BIGINT); user_marks.not_before is microseconds.
 
+-- config is the JSON text, as in SQLite: an exact round trip (jsonb would refuse a "\u0000"
+-- escape that JSON.stringify may legitimately produce).
 CREATE TABLE brands (
   name TEXT PRIMARY KEY,
-  config JSONB NOT NULL,
+  config TEXT NOT NULL,
   updated_at BIGINT NOT NULL
 );
 
