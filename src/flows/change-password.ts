@@ -36,10 +36,11 @@ export async function changePassword(deps: FlowDeps, ctx: RequestContext, input:
   // caller's device (mobile) or the caller's own token (web, which has no device).
   const mobile = ctx.variant === 'mobile' && ctx.deviceId !== null;
   await deps.keys.revokeKeys(name, user.uid, mobile ? { exceptDeviceId: ctx.deviceId as string } : {}, now);
-  await deps.revocations.setUserMark(name, user.uid, {
+  await deps.revocations.addUserMark(name, user.uid, {
     notBefore: deps.tokens.mark(now),
     exceptDevice: mobile ? ctx.deviceId : null,
     exceptJti: mobile ? null : v.claims.jti,
+    onlyDevice: null,
   });
   await clearFailures(deps, name, user, ctx.identifier, true);
   await audit(deps, ctx, 'password_change', { uid: user.uid });

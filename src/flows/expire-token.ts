@@ -24,7 +24,12 @@ export async function expireToken(deps: FlowDeps, ctx: RequestContext, token: st
   }
   try {
     await deps.revocations.revokeJti(v.claims.jti, ctx.brand.name, (v.claims.exp ?? 0) * 1000);
-    if (mobile) await deps.keys.revokeKeys(ctx.brand.name, uid, { deviceId: ctx.deviceId as string }, now);
+    if (mobile) {
+      // Logging a device out ends every key and every token of the user on that device
+      // (tokens renewed from a key there included), not only the one presented.
+      await deps.keys.revokeKeys(ctx.brand.name, uid, { deviceId: ctx.deviceId as string }, now);
+      await deps.revocations.addUserMark(ctx.brand.name, uid, { notBefore: deps.tokens.mark(now), exceptDevice: null, exceptJti: null, onlyDevice: ctx.deviceId });
+    }
   } catch (err) {
     // Spec §3.8: 1531 when the revocation could not be stored.
     if (err instanceof StoreUnavailableError) throw new AuthError(1531);

@@ -63,6 +63,8 @@ async function retiredKey(deps: FlowDeps, ctx: RequestContext, user: User, row: 
     if (successor !== null && live && live.revokedAt === null) return { token: await issueUserToken(deps, ctx, user), key: successor };
   }
   const revoked = await deps.keys.revokeKeys(ctx.brand.name, user.uid, { deviceId: row.deviceId }, now);
+  // The tokens minted on that device so far go too: whoever holds the stolen key may hold them.
+  await deps.revocations.addUserMark(ctx.brand.name, user.uid, { notBefore: deps.tokens.mark(now), exceptDevice: null, exceptJti: null, onlyDevice: row.deviceId });
   await audit(deps, ctx, 'key_reuse_detected', { uid: user.uid, revokedKeys: revoked });
   throw keyError();
 }

@@ -4,20 +4,25 @@
 import { fail, type ErrorCode } from '../domain/errors.ts';
 import { identifierKey } from '../domain/types.ts';
 import { jtiMicros, type Verified } from '../crypto/tokens.ts';
-import type { User } from '../ports/durable-store.ts';
+import type { User, UserMark } from '../ports/durable-store.ts';
 import type { FlowDeps, RequestContext } from './deps.ts';
 
-/** True when the token was revoked by logout (its jti) or by a later mark on its user. */
+/** True when the token was revoked by logout (its jti) or by any mark on its user. */
 export async function isRevoked(deps: FlowDeps, brand: string, v: Verified): Promise<boolean> {
   if (await deps.revocations.isJtiRevoked(v.claims.jti)) return true;
   if (v.claims.uid === undefined) return false;
-  const mark = await deps.revocations.getUserMark(brand, v.claims.uid);
-  if (!mark) return false;
+  const marks = await deps.revocations.getUserMarks(brand, v.claims.uid);
+  if (marks.length === 0) return false;
+  const issued = jtiMicros(v.claims.jti);
+  return marks.some((m) => markRevokes(m, issued, v));
+}
+
+function markRevokes(m: UserMark, issued: number | null, v: Verified): boolean {
+  if (issued !== null && issued >= m.notBefore) return false;
+  if (m.onlyDevice !== null && v.header.dev !== m.onlyDevice) return false;
   // The exception is the device or token that made the change (password change keeps the
   // caller signed in).
-  if (mark.exceptJti === v.claims.jti || (mark.exceptDevice !== null && v.header.dev === mark.exceptDevice)) return false;
-  const issued = jtiMicros(v.claims.jti);
-  return issued === null || issued < mark.notBefore;
+  return !(m.exceptJti === v.claims.jti || (m.exceptDevice !== null && v.header.dev === m.exceptDevice));
 }
 
 /** Brand, identifier and device of a verified token against the request (1509/1507/1508). */

@@ -41,7 +41,7 @@ export async function verifyOtp(deps: FlowDeps, ctx: RequestContext, sessionId: 
   if (reset) {
     // A reset ends every earlier credential: all keys, and every token issued before now.
     await deps.keys.revokeKeys(name, user.uid, {}, now);
-    await deps.revocations.setUserMark(name, user.uid, { notBefore: deps.tokens.mark(now), exceptDevice: null, exceptJti: null });
+    await deps.revocations.addUserMark(name, user.uid, { notBefore: deps.tokens.mark(now), exceptDevice: null, exceptJti: null, onlyDevice: null });
     await audit(deps, ctx, 'password_reset', { uid: user.uid });
   }
   const result = await issueLoginTokens(deps, ctx, user);

@@ -47,7 +47,9 @@ export async function parseRequest(body: CustomerBody, variant: Variant, brands:
   if (variant === 'mobile') {
     // Lenient: a numeric deviceId is the same device as its decimal string.
     deviceId = typeof body.deviceId === 'number' ? String(body.deviceId) : (body.deviceId ?? null);
-    if (deviceId === null || deviceId.trim() === '' || deviceId === 'NaN') return fail(1519);
+    // Control characters (NUL included) are a shape error: they have no place in a device id,
+    // and PostgreSQL text cannot even store NUL.
+    if (deviceId === null || deviceId.trim() === '' || deviceId === 'NaN' || /[\u0000-\u001f\u007f]/.test(deviceId)) return fail(1519);
   }
   if (!type) return fail(1546);
   const brand = await loadBrand(brands, body.brand);

@@ -85,21 +85,32 @@ export interface KeyStore {
 
 /**
  * Revocation of stateless tokens (R33): a single token by its `jti` (logout), or every token
- * of a user issued before a mark (password change or reset), with one exception (the device
- * or the token that made the change). Tokens carry their issue time in the `jti`.
+ * of a user issued before a mark (password change or reset, key reuse, mobile logout), with
+ * one exception (the device or the token that made the change) or limited to one device.
+ * Tokens carry their issue time in the `jti`. A token is revoked when ANY mark revokes it: a
+ * later mark never brings back what an earlier one revoked.
  */
 export interface UserMark {
   /** Issue time (microseconds, from the token service's monotonic clock) before which tokens are revoked. */
   notBefore: number;
+  /** Tokens of this device are spared (the device that changed the password). */
   exceptDevice: string | null;
+  /** This one token is spared (a web password change: web tokens have no device). */
   exceptJti: string | null;
+  /** Only tokens of this device are revoked (key reuse detected, mobile logout). */
+  onlyDevice: string | null;
 }
 
 export interface RevocationStore {
   revokeJti(jti: string, brand: string, expiresAt: number): Promise<void>;
   isJtiRevoked(jti: string): Promise<boolean>;
-  setUserMark(brand: string, uid: string, mark: UserMark): Promise<void>;
-  getUserMark(brand: string, uid: string): Promise<UserMark | null>;
+  /**
+   * Adds a mark. The store may drop earlier marks the new one makes redundant: those with the
+   * same scope (exceptDevice, exceptJti, onlyDevice) and an earlier notBefore, and every
+   * earlier mark when the new one has no exception and no device limit.
+   */
+  addUserMark(brand: string, uid: string, mark: UserMark): Promise<void>;
+  getUserMarks(brand: string, uid: string): Promise<UserMark[]>;
 }
 
 export interface AuditEvent {

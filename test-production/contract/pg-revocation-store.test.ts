@@ -28,11 +28,11 @@ test('PgRevocationStore: a logout or a password change on one instance is seen b
     assert.equal(await b.isJtiRevoked(jti), false);
     await a.revokeJti(jti, 'DOCDEMO', Date.now() + 60_000);
     assert.equal(await b.isJtiRevoked(jti), true);
-    const mark = { notBefore: Date.now() * 1000 + 1, exceptDevice: 'device-1', exceptJti: null };
-    await a.setUserMark('DOCDEMO', '12', mark);
-    assert.deepEqual(await b.getUserMark('DOCDEMO', '12'), mark);
+    const mark = { notBefore: Date.now() * 1000 + 1, exceptDevice: 'device-1', exceptJti: null, onlyDevice: null };
+    await a.addUserMark('DOCDEMO', '12', mark);
+    assert.deepEqual(await b.getUserMarks('DOCDEMO', '12'), [mark]);
     // A uid that no user can have is simply unmarked.
-    assert.equal(await b.getUserMark('DOCDEMO', 'not-a-uid'), null);
+    assert.deepEqual(await b.getUserMarks('DOCDEMO', 'not-a-uid'), []);
   } finally {
     await other.end();
   }

@@ -53,36 +53,73 @@ export function revocationStoreContract(name: string, make: MakeRevocationStore)
 
     // ---- per-user marks ----------------------------------------------------------------------
 
-    test('user marks: null until set; set/get round trip; a new mark replaces the whole old one', async () => {
+    test('user marks: none until added; add/get round trip with every field', async () => {
       await withStore(async (store) => {
-        assert.equal(await store.getUserMark('DOCDEMO', '42'), null);
-        const first: UserMark = { notBefore: MICROS, exceptDevice: 'device-1', exceptJti: randomUUID() };
-        await store.setUserMark('DOCDEMO', '42', first);
-        assert.deepEqual(await store.getUserMark('DOCDEMO', '42'), first);
-
-        // Replace: the exceptions of the old mark do not survive (nulls come back as null).
-        const second: UserMark = { notBefore: MICROS + 5_000_000, exceptDevice: null, exceptJti: null };
-        await store.setUserMark('DOCDEMO', '42', second);
-        assert.deepEqual(await store.getUserMark('DOCDEMO', '42'), second);
-
-        const third: UserMark = { notBefore: MICROS + 9_000_000, exceptDevice: null, exceptJti: randomUUID() };
-        await store.setUserMark('DOCDEMO', '42', third);
-        assert.deepEqual(await store.getUserMark('DOCDEMO', '42'), third);
-
+        assert.deepEqual(await store.getUserMarks('DOCDEMO', '42'), []);
+        const first: UserMark = { notBefore: MICROS, exceptDevice: 'device-1', exceptJti: null, onlyDevice: null };
+        await store.addUserMark('DOCDEMO', '42', first);
+        assert.deepEqual(await store.getUserMarks('DOCDEMO', '42'), [first]);
+        const device: UserMark = { notBefore: MICROS + 1, exceptDevice: null, exceptJti: null, onlyDevice: 'device-9' };
+        await store.addUserMark('DOCDEMO', '42', device);
+        assert.deepEqual(await store.getUserMarks('DOCDEMO', '42'), [first, device]);
         // Another user of the brand has none.
-        assert.equal(await store.getUserMark('DOCDEMO', '43'), null);
+        assert.deepEqual(await store.getUserMarks('DOCDEMO', '43'), []);
+      });
+    });
+
+    test('user marks: a later mark with another exception keeps the earlier one (no resurrection)', async () => {
+      await withStore(async (store) => {
+        // Password changed on device-1 (spares device-1), then on device-2 (spares device-2):
+        // device-2's tokens from before the first change must stay revoked by the first mark.
+        const one: UserMark = { notBefore: MICROS, exceptDevice: 'device-1', exceptJti: null, onlyDevice: null };
+        const two: UserMark = { notBefore: MICROS + 5_000_000, exceptDevice: 'device-2', exceptJti: null, onlyDevice: null };
+        await store.addUserMark('DOCDEMO', '42', one);
+        await store.addUserMark('DOCDEMO', '42', two);
+        assert.deepEqual(await store.getUserMarks('DOCDEMO', '42'), [one, two]);
+      });
+    });
+
+    test('user marks: redundant earlier marks may be dropped, never a mark that still revokes more', async () => {
+      await withStore(async (store) => {
+        const webChange: UserMark = { notBefore: MICROS, exceptDevice: null, exceptJti: 'jti-1', onlyDevice: null };
+        const sameScopeLater: UserMark = { ...webChange, notBefore: MICROS + 10 };
+        const deviceOnly: UserMark = { notBefore: MICROS + 20, exceptDevice: null, exceptJti: null, onlyDevice: 'device-3' };
+        await store.addUserMark('DOCDEMO', '42', webChange);
+        await store.addUserMark('DOCDEMO', '42', sameScopeLater);
+        await store.addUserMark('DOCDEMO', '42', deviceOnly);
+        const marks = await store.getUserMarks('DOCDEMO', '42');
+        // The same-scope later mark covers the earlier one; the device-limited one is different.
+        assert.ok(marks.some((m) => m.notBefore === sameScopeLater.notBefore && m.exceptJti === 'jti-1'), 'latest same-scope mark kept');
+        assert.ok(marks.some((m) => m.onlyDevice === 'device-3'), 'device mark kept');
+        // A reset (no exception, every device) revokes everything before it: it is enough alone.
+        const reset: UserMark = { notBefore: MICROS + 30, exceptDevice: null, exceptJti: null, onlyDevice: null };
+        await store.addUserMark('DOCDEMO', '42', reset);
+        const after = await store.getUserMarks('DOCDEMO', '42');
+        assert.ok(after.some((m) => m.notBefore === reset.notBefore && m.exceptDevice === null && m.exceptJti === null && m.onlyDevice === null), 'reset kept');
+        // Whatever else is kept must not spare anything the reset revokes: every other kept
+        // mark is later than the reset (none here).
+        assert.deepEqual(after.filter((m) => m.notBefore < reset.notBefore && m !== reset), []);
       });
     });
 
     test('user marks are per brand', async () => {
       await withStore(async (store) => {
-        const a: UserMark = { notBefore: MICROS, exceptDevice: 'device-a', exceptJti: null };
-        const b: UserMark = { notBefore: MICROS + 1, exceptDevice: null, exceptJti: 'jti-b' };
-        await store.setUserMark('BRAND_A', '7', a);
-        assert.equal(await store.getUserMark('BRAND_B', '7'), null);
-        await store.setUserMark('BRAND_B', '7', b);
-        assert.deepEqual(await store.getUserMark('BRAND_A', '7'), a);
-        assert.deepEqual(await store.getUserMark('BRAND_B', '7'), b);
+        const a: UserMark = { notBefore: MICROS, exceptDevice: 'device-a', exceptJti: null, onlyDevice: null };
+        const b: UserMark = { notBefore: MICROS + 1, exceptDevice: null, exceptJti: 'jti-b', onlyDevice: null };
+        await store.addUserMark('BRAND_A', '7', a);
+        assert.deepEqual(await store.getUserMarks('BRAND_B', '7'), []);
+        await store.addUserMark('BRAND_B', '7', b);
+        assert.deepEqual(await store.getUserMarks('BRAND_A', '7'), [a]);
+        assert.deepEqual(await store.getUserMarks('BRAND_B', '7'), [b]);
+      });
+    });
+
+    test('user marks: concurrent adds of different scopes are all kept', async () => {
+      await withStore(async (store) => {
+        const marks: UserMark[] = Array.from({ length: 10 }, (_, i) => ({ notBefore: MICROS + i, exceptDevice: `device-${i}`, exceptJti: null, onlyDevice: null }));
+        await Promise.all(marks.map((m) => store.addUserMark('DOCDEMO', '42', m)));
+        const got = await store.getUserMarks('DOCDEMO', '42');
+        assert.deepEqual(got.map((m) => m.exceptDevice).sort(), marks.map((m) => m.exceptDevice).sort());
       });
     });
 

@@ -32,7 +32,7 @@ test('SqliteRevocationStore: revoked jtis, user marks and the audit log survive 
   const file = join(dir, 'auth.db');
   const now = Date.UTC(2026, 10, 22, 12, 0, 0);
   const jti = randomUUID();
-  const mark = { notBefore: now * 1000 + 7, exceptDevice: 'device-1', exceptJti: randomUUID() };
+  const mark = { notBefore: now * 1000 + 7, exceptDevice: 'device-1', exceptJti: randomUUID(), onlyDevice: null };
   const events = [
     { type: 'logout', brand: 'DOCDEMO', identifier: 'MOBILE|919999999993', deviceId: 'device-1', ip: '127.0.0.1', at: now, detail: { uid: '1' } },
     { type: 'password_change', brand: 'DOCDEMO', identifier: null, deviceId: null, ip: null, at: now + 1, detail: { uid: '1', revoked: 2 } },
@@ -41,7 +41,7 @@ test('SqliteRevocationStore: revoked jtis, user marks and the audit log survive 
   try {
     let store = new SqliteRevocationStore(db);
     await store.revokeJti(jti, 'DOCDEMO', now + 3_600_000);
-    await store.setUserMark('DOCDEMO', '1', mark);
+    await store.addUserMark('DOCDEMO', '1', mark);
     for (const e of events) await store.appendAudit(e);
     db.close();
 
@@ -49,7 +49,7 @@ test('SqliteRevocationStore: revoked jtis, user marks and the audit log survive 
     store = new SqliteRevocationStore(db);
     assert.equal(await store.isJtiRevoked(jti), true);
     assert.equal(await store.isJtiRevoked(randomUUID()), false);
-    assert.deepEqual(await store.getUserMark('DOCDEMO', '1'), mark);
+    assert.deepEqual(await store.getUserMarks('DOCDEMO', '1'), [mark]);
     assert.deepEqual(await store.listAudit({ brand: 'DOCDEMO', limit: 10 }), [events[1], events[0]]);
     // Appending after the reopen still lists newest first.
     const later = { ...events[0], type: 'login_success', at: now + 2 };

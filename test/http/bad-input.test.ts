@@ -129,6 +129,8 @@ function shapeErrors(v: V, ep: Ep, sessionId = BOGUS_SESSION): [string, unknown,
       ['deviceId object (mobile)', { ...ok, deviceId: { id: 1 } }],
       ['deviceId empty (mobile)', { ...ok, deviceId: '' }],
       ['deviceId blank (mobile)', { ...ok, deviceId: '   ' }],
+      ['deviceId with a NUL (mobile)', { ...ok, deviceId: 'dev\u0000ice' }],
+      ['deviceId with a newline (mobile)', { ...ok, deviceId: 'dev\nice' }],
     );
   }
   if (ep !== 'token/generate') {

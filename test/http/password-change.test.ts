@@ -174,8 +174,9 @@ for (const v of VARIANTS) {
       expectError(await change(h, v, mobile.key as string, PW, PW2), 1529, 'a key sent as token');
 
       // Revoked by logout.
-      const doomed = await login(h, v, 'PwDemo', PW);
-      expectOk(await logout(h, v, 'PwDemo', doomed.token), 'token/expire');
+      // On its own device: a mobile logout ends every token of that device.
+      const doomed = await login(h, v, 'PwDemo', PW, MOB, 'device-3');
+      expectOk(await logout(h, v, 'PwDemo', doomed.token, 'device-3'), 'token/expire');
       expectError(await change(h, v, doomed.token, PW, PW2), 1529, 'a logged-out token');
 
       // Expired: accepted until its end, refused after it (the clock moves, nothing sleeps).

@@ -12,9 +12,16 @@ const AUDIT_COLUMNS = 'brand, type, identifier, device_id, ip, at, detail';
 const Q = {
   revoke: 'INSERT INTO revoked_tokens (jti, brand, expires_at) VALUES ($1, $2, $3) ON CONFLICT (jti) DO NOTHING',
   isRevoked: 'SELECT 1 AS r FROM revoked_tokens WHERE jti = $1',
-  setMark:
-    'INSERT INTO user_marks (brand, uid, not_before, except_device, except_jti) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (brand, uid) DO UPDATE SET not_before = excluded.not_before, except_device = excluded.except_device, except_jti = excluded.except_jti',
-  getMark: 'SELECT not_before, except_device, except_jti FROM user_marks WHERE brand = $1 AND uid = $2',
+  // Inserts the mark and, in the same statement, drops the marks it makes redundant (same
+  // scope and earlier, or every earlier one when the new mark spares nothing on no device).
+  addMark: `WITH added AS (
+      INSERT INTO user_marks (brand, uid, not_before, except_device, except_jti, only_device)
+      VALUES ($1, $2, $3, $4, $5, $6) RETURNING id)
+    DELETE FROM user_marks m USING added
+    WHERE m.brand = $1 AND m.uid = $2 AND m.not_before <= $3 AND m.id <> added.id
+      AND (($4::text IS NULL AND $5::text IS NULL AND $6::text IS NULL)
+           OR (m.except_device IS NOT DISTINCT FROM $4::text AND m.except_jti IS NOT DISTINCT FROM $5::text AND m.only_device IS NOT DISTINCT FROM $6::text))`,
+  getMarks: 'SELECT not_before, except_device, except_jti, only_device FROM user_marks WHERE brand = $1 AND uid = $2 ORDER BY id',
   audit: `INSERT INTO audit (${AUDIT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)`,
   auditByBrand: `SELECT ${AUDIT_COLUMNS} FROM audit WHERE brand = $1 ORDER BY id DESC LIMIT $2`,
   auditAll: `SELECT ${AUDIT_COLUMNS} FROM audit ORDER BY id DESC LIMIT $1`,
@@ -41,19 +48,22 @@ export class PgRevocationStore implements RevocationStore, AuditStore {
     return pgCall(async () => (await this.query('isRevoked', [jti])).rows.length > 0);
   }
 
-  setUserMark(brand: string, uid: string, m: UserMark) {
+  addUserMark(brand: string, uid: string, m: UserMark) {
     return pgCall(async () => {
       if (!isUid(uid)) throw new TypeError(`not a uid: ${JSON.stringify(uid)}`);
-      await this.query('setMark', [brand, uid, m.notBefore, m.exceptDevice, m.exceptJti]);
+      await this.query('addMark', [brand, uid, m.notBefore, m.exceptDevice, m.exceptJti, m.onlyDevice]);
     });
   }
 
-  getUserMark(brand: string, uid: string) {
-    return pgCall(async (): Promise<UserMark | null> => {
-      if (!isUid(uid)) return null;
-      const r = (await this.query('getMark', [brand, uid])).rows[0];
-      if (!r) return null;
-      return { notBefore: Number(r.not_before), exceptDevice: (r.except_device as string | null) ?? null, exceptJti: (r.except_jti as string | null) ?? null };
+  getUserMarks(brand: string, uid: string) {
+    return pgCall(async (): Promise<UserMark[]> => {
+      if (!isUid(uid)) return [];
+      return (await this.query('getMarks', [brand, uid])).rows.map((r) => ({
+        notBefore: Number(r.not_before),
+        exceptDevice: (r.except_device as string | null) ?? null,
+        exceptJti: (r.except_jti as string | null) ?? null,
+        onlyDevice: (r.only_device as string | null) ?? null,
+      }));
     });
   }
 

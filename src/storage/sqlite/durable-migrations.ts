@@ -91,3 +91,22 @@ DURABLE_MIGRATIONS.push(`
   );
   CREATE INDEX audit_brand ON audit(brand, id);
 `);
+
+// 3: revocation marks become a history (a later mark must never bring back what an earlier one
+// revoked) and can be limited to one device.
+DURABLE_MIGRATIONS.push(`
+  CREATE TABLE user_marks_v3 (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    brand TEXT NOT NULL,
+    uid INTEGER NOT NULL,
+    not_before INTEGER NOT NULL,
+    except_device TEXT,
+    except_jti TEXT,
+    only_device TEXT
+  );
+  INSERT INTO user_marks_v3 (brand, uid, not_before, except_device, except_jti)
+    SELECT brand, uid, not_before, except_device, except_jti FROM user_marks;
+  DROP TABLE user_marks;
+  ALTER TABLE user_marks_v3 RENAME TO user_marks;
+  CREATE INDEX user_marks_user ON user_marks(brand, uid);
+`);

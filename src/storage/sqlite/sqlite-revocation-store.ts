@@ -8,13 +8,18 @@ type Row = Record<string, unknown>;
 export class SqliteRevocationStore implements RevocationStore, AuditStore {
   private readonly q;
 
-  constructor(db: Db) {
+  constructor(private readonly db: Db) {
     const p = (sql: string) => db.prepare(sql);
     this.q = {
       revoke: p('INSERT INTO revoked_tokens (jti, brand, expires_at) VALUES (?, ?, ?) ON CONFLICT(jti) DO NOTHING'),
       isRevoked: p('SELECT 1 AS r FROM revoked_tokens WHERE jti = ?'),
-      setMark: p('INSERT INTO user_marks (brand, uid, not_before, except_device, except_jti) VALUES (?, ?, ?, ?, ?) ON CONFLICT(brand, uid) DO UPDATE SET not_before = excluded.not_before, except_device = excluded.except_device, except_jti = excluded.except_jti'),
-      getMark: p('SELECT not_before, except_device, except_jti FROM user_marks WHERE brand = ? AND uid = ?'),
+      addMark: p('INSERT INTO user_marks (brand, uid, not_before, except_device, except_jti, only_device) VALUES (?, ?, ?, ?, ?, ?)'),
+      // Drops marks the new one makes redundant (see the port): same scope and earlier, or
+      // any earlier one when the new mark spares nothing and covers every device.
+      pruneMarks: p(`DELETE FROM user_marks WHERE brand = ? AND uid = ? AND not_before <= ? AND id <> ?
+                     AND ((? IS NULL AND ? IS NULL AND ? IS NULL)
+                          OR (except_device IS ? AND except_jti IS ? AND only_device IS ?))`),
+      getMarks: p('SELECT not_before, except_device, except_jti, only_device FROM user_marks WHERE brand = ? AND uid = ? ORDER BY id'),
       audit: p('INSERT INTO audit (brand, type, identifier, device_id, ip, at, detail) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       auditByBrand: p('SELECT brand, type, identifier, device_id, ip, at, detail FROM audit WHERE brand = ? ORDER BY id DESC LIMIT ?'),
       auditAll: p('SELECT brand, type, identifier, device_id, ip, at, detail FROM audit ORDER BY id DESC LIMIT ?'),
@@ -29,16 +34,27 @@ export class SqliteRevocationStore implements RevocationStore, AuditStore {
     return guard(() => this.q.isRevoked.get(jti) !== undefined);
   }
 
-  setUserMark(brand: string, uid: string, m: UserMark) {
-    return guard(() => void this.q.setMark.run(brand, Number(uid), m.notBefore, m.exceptDevice, m.exceptJti));
+  addUserMark(brand: string, uid: string, m: UserMark) {
+    return guard(() =>
+      this.db.transaction(() => {
+        const id = this.q.addMark.run(brand, Number(uid), m.notBefore, m.exceptDevice, m.exceptJti, m.onlyDevice).lastInsertRowid;
+        const scope = [m.exceptDevice, m.exceptJti, m.onlyDevice];
+        this.q.pruneMarks.run(brand, Number(uid), m.notBefore, id, ...scope, ...scope);
+      })(),
+    );
   }
 
-  getUserMark(brand: string, uid: string) {
-    return guard((): UserMark | null => {
-      const r = this.q.getMark.get(brand, Number(uid)) as Row | undefined;
-      if (!r) return null;
-      return { notBefore: Number(r.not_before), exceptDevice: (r.except_device as string | null) ?? null, exceptJti: (r.except_jti as string | null) ?? null };
-    });
+  getUserMarks(brand: string, uid: string) {
+    return guard(() =>
+      (this.q.getMarks.all(brand, Number(uid)) as Row[]).map(
+        (r): UserMark => ({
+          notBefore: Number(r.not_before),
+          exceptDevice: (r.except_device as string | null) ?? null,
+          exceptJti: (r.except_jti as string | null) ?? null,
+          onlyDevice: (r.only_device as string | null) ?? null,
+        }),
+      ),
+    );
   }
 
   appendAudit(e: AuditEvent) {
