@@ -9,18 +9,20 @@ import { argon2Hasher, type PasswordHasher } from './crypto/password-hasher.ts';
 import { hmacHasher } from './crypto/otp.ts';
 import { TokenService } from './crypto/tokens.ts';
 import { aesSealer } from './crypto/sealer.ts';
-import type { AuditStore, BrandStore, HealthCheck, KeyStore, OutboxStore, RevocationStore, UserStore } from './ports/durable-store.ts';
+import type { AuditStore, BrandStore, CredentialStore, HealthCheck, KeyStore, OutboxStore, RevocationStore, UserStore } from './ports/durable-store.ts';
 import type { LimitStore } from './ports/limit-store.ts';
 import type { SessionStore } from './ports/session-store.ts';
 import { openAuthDb, SqliteDurableStore } from './storage/sqlite/sqlite-durable-store.ts';
 import { SqliteSessionStore } from './storage/sqlite/sqlite-session-store.ts';
 import { SqliteLimitStore } from './storage/sqlite/sqlite-limit-store.ts';
 import { SqliteRevocationStore } from './storage/sqlite/sqlite-revocation-store.ts';
+import { SqliteCredentialStore } from './storage/sqlite/sqlite-credential-store.ts';
 import { createPgPool } from './storage/postgres/pg-pool.ts';
 import { migrate } from './storage/postgres/migrate.ts';
 import { PgDurableStore } from './storage/postgres/pg-durable-store.ts';
 import { PgLimitStore } from './storage/postgres/pg-limit-store.ts';
 import { PgRevocationStore } from './storage/postgres/pg-revocation-store.ts';
+import { PgCredentialStore } from './storage/postgres/pg-credential-store.ts';
 import { createRedis, redisReady } from './storage/redis/redis-client.ts';
 import { RedisSessionStore } from './storage/redis/redis-session-store.ts';
 import { outboxSender } from './senders/outbox-sender.ts';
@@ -52,6 +54,7 @@ interface Stores {
   limits: LimitStore;
   revocations: RevocationStore;
   audit: AuditStore;
+  credentials: CredentialStore;
   health: HealthCheck[];
 }
 
@@ -60,9 +63,11 @@ function embeddedStores(dataDir: string): Stores {
   const durable = new SqliteDurableStore(authDb);
   const revocations = new SqliteRevocationStore(authDb);
   const sessions = new SqliteSessionStore(join(dataDir, 'sessions.db'));
+  const limits = new SqliteLimitStore(authDb);
   return {
     brands: durable, users: durable, keys: durable, outbox: durable, sessions,
-    limits: new SqliteLimitStore(authDb), revocations, audit: revocations,
+    limits, revocations, audit: revocations,
+    credentials: new SqliteCredentialStore(authDb, durable, revocations, limits),
     health: [durable, sessions],
   };
 }
@@ -95,6 +100,7 @@ async function productionStores(config: AppConfig, logger: Logger): Promise<Stor
   return {
     brands: durable, users: durable, keys: durable, outbox: durable, sessions,
     limits: new PgLimitStore(pool), revocations, audit: revocations,
+    credentials: new PgCredentialStore(pool),
     health: [
       { ping: () => durable.ping(), close: () => pool.end() },
       { ping: () => sessions.ping(), close: async () => void (await redis.quit().catch(() => redis.disconnect())) },

@@ -3,8 +3,8 @@
 // revoked.
 import { fail } from '../domain/errors.ts';
 import type { FlowDeps, RequestContext } from './deps.ts';
-import { audit } from './audit.ts';
-import { assertPasswordBudget, clearFailures, wrongPassword } from './lockout.ts';
+import { audit, auditEvent } from './audit.ts';
+import { assertPasswordBudget, failureKeys, wrongPassword } from './lockout.ts';
 import { checkPolicy } from './password-rules.ts';
 import { requireUserToken } from './token-checks.ts';
 
@@ -31,17 +31,18 @@ export async function changePassword(deps: FlowDeps, ctx: RequestContext, input:
   }
   const hash = await deps.passwords.hash(input.newPassword);
   const now = deps.clock.now();
-  await deps.users.updateUser(name, user.uid, { passwordHash: hash });
-  // Revoke the rest: keys of other devices, and every token issued before now except the
-  // caller's device (mobile) or the caller's own token (web, which has no device).
+  // One atomic change: the new password, and the rest revoked — keys of other devices, and
+  // every token issued before now except the caller's device (mobile) or the caller's own
+  // token (web, which has no device) — retry counts cleared, audited. Never half of it.
   const mobile = ctx.variant === 'mobile' && ctx.deviceId !== null;
-  await deps.keys.revokeKeys(name, user.uid, mobile ? { exceptDeviceId: ctx.deviceId as string } : {}, now);
-  await deps.revocations.addUserMark(name, user.uid, {
-    notBefore: deps.tokens.mark(now),
-    exceptDevice: mobile ? ctx.deviceId : null,
-    exceptJti: mobile ? null : v.claims.jti,
-    onlyDevice: null,
+  await deps.credentials.applyCredentialChange({
+    brand: name,
+    uid: user.uid,
+    now,
+    passwordHash: hash,
+    revokeKeys: mobile ? { exceptDeviceId: ctx.deviceId as string } : {},
+    mark: { notBefore: deps.tokens.mark(now), exceptDevice: mobile ? ctx.deviceId : null, exceptJti: mobile ? null : v.claims.jti, onlyDevice: null },
+    clearFailures: failureKeys(name, user, ctx.identifier, true),
+    audit: auditEvent(deps, ctx, 'password_change', { uid: user.uid }),
   });
-  await clearFailures(deps, name, user, ctx.identifier, true);
-  await audit(deps, ctx, 'password_change', { uid: user.uid });
 }

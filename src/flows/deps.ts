@@ -4,7 +4,7 @@ import type { Brand, Identifier, Variant } from '../domain/types.ts';
 import type { PasswordHasher } from '../crypto/password-hasher.ts';
 import type { SecretHasher } from '../crypto/otp.ts';
 import type { TokenService } from '../crypto/tokens.ts';
-import type { AuditStore, KeyStore, RevocationStore, UserStore } from '../ports/durable-store.ts';
+import type { AuditStore, CredentialStore, KeyStore, RevocationStore, UserStore } from '../ports/durable-store.ts';
 import type { LimitStore } from '../ports/limit-store.ts';
 import type { Sealer } from '../crypto/sealer.ts';
 import type { SessionStore } from '../ports/session-store.ts';
@@ -22,6 +22,8 @@ export interface FlowDeps {
   limits: LimitStore;
   revocations: RevocationStore;
   audit: AuditStore;
+  /** Multi-part credential changes (password change/reset, logout, key reuse), atomically. */
+  credentials: CredentialStore;
   sealer: Sealer;
   /** How long a retired key, presented again, returns its successor instead of counting as reuse. */
   keyReuseGraceMs: number;

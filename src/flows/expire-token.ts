@@ -2,7 +2,7 @@
 // accepted. On mobile every key of the user on that device is revoked too.
 import { AuthError, StoreUnavailableError, fail } from '../domain/errors.ts';
 import type { FlowDeps, RequestContext } from './deps.ts';
-import { audit } from './audit.ts';
+import { auditEvent } from './audit.ts';
 import { assertTokenMatches } from './token-checks.ts';
 
 /** Logout accepts tokens expired up to ten years ago: "already expired" is a success. */
@@ -23,17 +23,22 @@ export async function expireToken(deps: FlowDeps, ctx: RequestContext, token: st
     if (!row || row.brand !== ctx.brand.name || row.uid !== uid || row.deviceId !== ctx.deviceId) fail(1597);
   }
   try {
-    await deps.revocations.revokeJti(v.claims.jti, ctx.brand.name, (v.claims.exp ?? 0) * 1000);
-    if (mobile) {
-      // Logging a device out ends every key and every token of the user on that device
-      // (tokens renewed from a key there included), not only the one presented.
-      await deps.keys.revokeKeys(ctx.brand.name, uid, { deviceId: ctx.deviceId as string }, now);
-      await deps.revocations.addUserMark(ctx.brand.name, uid, { notBefore: deps.tokens.mark(now), exceptDevice: null, exceptJti: null, onlyDevice: ctx.deviceId });
-    }
+    // One atomic change. On mobile, logging a device out ends every key and every token of the
+    // user on that device (tokens renewed from a key there included), not only the one presented.
+    await deps.credentials.applyCredentialChange({
+      brand: ctx.brand.name,
+      uid,
+      now,
+      revokeJti: { jti: v.claims.jti, expiresAt: (v.claims.exp ?? 0) * 1000 },
+      ...(mobile && {
+        revokeKeys: { deviceId: ctx.deviceId as string },
+        mark: { notBefore: deps.tokens.mark(now), exceptDevice: null, exceptJti: null, onlyDevice: ctx.deviceId },
+      }),
+      audit: auditEvent(deps, ctx, 'logout', { uid }),
+    });
   } catch (err) {
     // Spec §3.8: 1531 when the revocation could not be stored.
     if (err instanceof StoreUnavailableError) throw new AuthError(1531);
     throw err;
   }
-  await audit(deps, ctx, 'logout', { uid });
 }

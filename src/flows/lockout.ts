@@ -56,9 +56,14 @@ export async function wrongPassword(deps: FlowDeps, ctx: RequestContext, user: U
   return fail(state.count >= ctx.brand.config.maxPasswordRetries ? 1530 : 1528);
 }
 
-/** A success clears the lock count; a password success or reset also the password budget. */
-export function clearFailures(deps: FlowDeps, brand: string, user: User, id: Identifier, password: boolean): Promise<void> {
+/** The counters a success clears: the lock count; with `password`, the password budget too. */
+export function failureKeys(brand: string, user: User, id: Identifier, password: boolean): string[] {
   const keys = [lockKey(brand, user, id), lockKey(brand, null, id)];
   if (password) keys.push(passwordKey(brand, user.uid));
-  return deps.limits.clearFailures(keys);
+  return keys;
+}
+
+/** A success clears the lock count; a password success or reset also the password budget. */
+export function clearFailures(deps: FlowDeps, brand: string, user: User, id: Identifier, password: boolean): Promise<void> {
+  return deps.limits.clearFailures(failureKeys(brand, user, id, password));
 }

@@ -4,7 +4,7 @@
 import { AuthError } from '../domain/errors.ts';
 import type { StoredKey, User } from '../ports/durable-store.ts';
 import type { FlowDeps, RequestContext } from './deps.ts';
-import { audit } from './audit.ts';
+import { auditEvent } from './audit.ts';
 import { isRevoked, assertTokenMatches } from './token-checks.ts';
 import { identifierKey } from '../domain/types.ts';
 import { idvOf, issueUserToken } from './issue-tokens.ts';
@@ -62,10 +62,16 @@ async function retiredKey(deps: FlowDeps, ctx: RequestContext, user: User, row: 
     const live = successor === null ? null : await deps.keys.findKeyByHash(deps.secrets.keyHash(successor));
     if (successor !== null && live && live.revokedAt === null) return { token: await issueUserToken(deps, ctx, user), key: successor };
   }
-  const revoked = await deps.keys.revokeKeys(ctx.brand.name, user.uid, { deviceId: row.deviceId }, now);
-  // The tokens minted on that device so far go too: whoever holds the stolen key may hold them.
-  await deps.revocations.addUserMark(ctx.brand.name, user.uid, { notBefore: deps.tokens.mark(now), exceptDevice: null, exceptJti: null, onlyDevice: row.deviceId });
-  await audit(deps, ctx, 'key_reuse_detected', { uid: user.uid, revokedKeys: revoked });
+  // Every key of that device, and the tokens minted there so far (whoever holds the stolen key
+  // may hold them), in one atomic change with its audit event.
+  await deps.credentials.applyCredentialChange({
+    brand: ctx.brand.name,
+    uid: user.uid,
+    now,
+    revokeKeys: { deviceId: row.deviceId },
+    mark: { notBefore: deps.tokens.mark(now), exceptDevice: null, exceptJti: null, onlyDevice: row.deviceId },
+    audit: auditEvent(deps, ctx, 'key_reuse_detected', { uid: user.uid }),
+  });
   throw keyError();
 }
 

@@ -5,9 +5,9 @@ import { AuthError, fail } from '../domain/errors.ts';
 import { IdentifierTakenError, type StoredIdentifier, type User } from '../ports/durable-store.ts';
 import type { Session } from '../ports/session-store.ts';
 import type { FlowDeps, RequestContext } from './deps.ts';
-import { audit } from './audit.ts';
+import { audit, auditEvent } from './audit.ts';
 import { issueLoginTokens, type LoginResult } from './issue-tokens.ts';
-import { assertNotLocked, clearFailures, countTowardLock } from './lockout.ts';
+import { assertNotLocked, clearFailures, countTowardLock, failureKeys } from './lockout.ts';
 import { loadSession } from './session-checks.ts';
 
 export async function verifyOtp(deps: FlowDeps, ctx: RequestContext, sessionId: string, otp: string): Promise<LoginResult> {
@@ -35,14 +35,24 @@ export async function verifyOtp(deps: FlowDeps, ctx: RequestContext, sessionId: 
   const won = await deps.sessions.consume(session.id, { now, otpHash: presented, maxFailures: config.maxOtpRetries });
   if (!won) fail(1505);
 
-  const user = await resolveUser(deps, ctx, session, known);
-  const reset = session.pendingPassword?.purpose === 'reset';
-  await clearFailures(deps, name, user, session.identifier, reset);
-  if (reset) {
-    // A reset ends every earlier credential: all keys, and every token issued before now.
-    await deps.keys.revokeKeys(name, user.uid, {}, now);
-    await deps.revocations.addUserMark(name, user.uid, { notBefore: deps.tokens.mark(now), exceptDevice: null, exceptJti: null, onlyDevice: null });
-    await audit(deps, ctx, 'password_reset', { uid: user.uid });
+  let user = await resolveUser(deps, ctx, session, known);
+  const pending = session.pendingPassword;
+  if (pending?.purpose === 'reset') {
+    // One atomic change: the new password, every earlier key and token revoked, retry
+    // counters cleared, audited. The tokens issued below come after the mark.
+    await deps.credentials.applyCredentialChange({
+      brand: name,
+      uid: user.uid,
+      now,
+      passwordHash: pending.hash,
+      revokeKeys: {},
+      mark: { notBefore: deps.tokens.mark(now), exceptDevice: null, exceptJti: null, onlyDevice: null },
+      clearFailures: failureKeys(name, user, session.identifier, true),
+      audit: auditEvent(deps, ctx, 'password_reset', { uid: user.uid }),
+    });
+    user = { ...user, passwordHash: pending.hash };
+  } else {
+    await clearFailures(deps, name, user, session.identifier, false);
   }
   const result = await issueLoginTokens(deps, ctx, user);
   await audit(deps, ctx, 'login_success', { method: 'otp', uid: user.uid, created: known === null });
@@ -83,8 +93,8 @@ async function resolveUser(deps: FlowDeps, ctx: RequestContext, session: Session
       if (!user) throw err;
     }
   }
-  // A registration password never overwrites an existing one; a reset always does.
-  const setPassword = pending && (pending.purpose === 'reset' || user.passwordHash === null) ? pending.hash : undefined;
+  // A registration password never overwrites an existing one (a reset is committed by the caller).
+  const setPassword = pending?.purpose === 'register' && user.passwordHash === null ? pending.hash : undefined;
   const unverified = user.identifiers.some((i) => i.type === proved.type && i.value === proved.value && !i.verified);
   if (setPassword !== undefined || unverified) {
     await deps.users.updateUser(brand, user.uid, { passwordHash: setPassword, verify: unverified ? [proved] : [] });

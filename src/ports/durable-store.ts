@@ -152,3 +152,26 @@ export interface HealthCheck {
   ping(): Promise<void>;
   close(): Promise<void>;
 }
+
+/**
+ * A security-relevant change of a user's credentials, applied as ONE transaction: a password
+ * change never half-applies (new password but other devices still signed in), a logout never
+ * revokes the key but not the token. Every part is optional.
+ */
+export interface CredentialChange {
+  brand: string;
+  uid: string;
+  now: number;
+  passwordHash?: string;
+  revokeKeys?: { deviceId?: string; exceptDeviceId?: string };
+  mark?: UserMark;
+  revokeJti?: { jti: string; expiresAt: number };
+  /** Limit-store failure keys to clear (retry budget, lock). */
+  clearFailures?: string[];
+  audit?: AuditEvent;
+}
+
+export interface CredentialStore {
+  /** Applies every part of the change, or none of it. */
+  applyCredentialChange(change: CredentialChange): Promise<void>;
+}

@@ -1,28 +1,50 @@
-// Test harness: a real app (real SQLite files in a temp dir) driven in-process through
-// fastify.inject, with a movable clock, a fast argon2 hasher and every log line captured.
-import { mkdtempSync, rmSync } from 'node:fs';
+// Test harness: a real app driven in-process through fastify.inject, with a movable clock, a
+// fast argon2 hasher and every log line captured.
+//
+// Storage: by default the embedded one (real SQLite files in a temp dir). With
+// AE_TEST_STORAGE=production every harness gets PostgreSQL + Redis instead: a database of its
+// own (copied from a migrated template made once per test process) and a Redis key prefix of
+// its own; close() drops exactly that database and deletes exactly that prefix's keys. Tests
+// that look at what is stored use the storage-neutral helpers (selectRows, countRows,
+// rawStorageDump), so every test checks the same property in both modes.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { after } from 'node:test';
 import type { FastifyInstance } from 'fastify';
+import Database from 'libsql';
+import pg from 'pg';
 import { buildApp } from '../../src/app.ts';
 import type { AppDeps } from '../../src/app-deps.ts';
 import { loadConfig, type AppConfig } from '../../src/config/env.ts';
 import { buildDeps } from '../../src/deps.ts';
 import { ManualClock } from '../../src/domain/clock.ts';
 import { argon2Hasher } from '../../src/crypto/password-hasher.ts';
+import { createTemplateDatabase, createTestDatabase, type TemplateDatabase, type TestDatabase } from '../../test-production/helpers/pg.ts';
+import { createTestRedis, keysUnder, type TestRedis } from '../../test-production/helpers/redis.ts';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdefghijklmnop';
 
 /** Real argon2id with tiny parameters: tests exercise the real code path, quickly. */
 export const fastHasher = argon2Hasher({ memoryCost: 1024, timeCost: 1, parallelism: 1 });
 
+export type StorageMode = 'embedded' | 'production';
+
+/** Which storage every harness of this process uses (AE_TEST_STORAGE=production: PostgreSQL + Redis). */
+export const STORAGE: StorageMode = process.env.AE_TEST_STORAGE === 'production' ? 'production' : 'embedded';
+
+/** Which part of the storage rawStorageDump reads: the session store, the durable store, or both. */
+export type StoragePart = 'sessions' | 'durable' | 'all';
+
 export interface Harness {
   app: FastifyInstance;
   deps: AppDeps;
   clock: ManualClock;
   config: AppConfig;
+  /** The app's DATA_DIR (holds the SQLite files in embedded mode; unused in production mode). */
   dataDir: string;
+  storage: StorageMode;
   /** Every log line written so far, raw. */
   logs: string[];
   post(path: string, body: unknown, headers?: Record<string, string>): Promise<Res>;
@@ -30,6 +52,21 @@ export interface Harness {
   createBrand(name: string, config?: object): Promise<void>;
   /** The newest OTP sent to `TYPE|value` (or to that destination), read from the admin outbox. */
   lastOtp(brand: string, identifier: string): Promise<string>;
+  /**
+   * A read-only SELECT on the durable store (auth.db, or the PostgreSQL database): the table
+   * and column names are the same in both schemas. Placeholders are `?`. Values come back
+   * alike in both modes: integers (BIGINT too) as numbers, booleans as 1/0, JSON as its text.
+   */
+  selectRows<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  /** COUNT(*) of a durable-store table, optionally `WHERE whereSql` (placeholders `?`). */
+  countRows(table: string, whereSql?: string, params?: unknown[]): Promise<number>;
+  /**
+   * Everything the storage holds, as text, for "is X stored anywhere?" checks. Embedded: the
+   * bytes (latin1) of sessions.db / auth.db and their WAL files. Production: every key and
+   * value under this harness's Redis prefix (sessions) and every row of every table of its
+   * database (durable), each value as PostgreSQL's text form.
+   */
+  rawStorageDump(part?: StoragePart): Promise<string>;
   close(opts?: { keepData?: boolean }): Promise<void>;
 }
 
@@ -40,9 +77,140 @@ export interface Res {
   raw: string;
 }
 
+// ---- production storage: one database + one Redis prefix per data dir ----
+
+/** A harness's PostgreSQL database and Redis prefix. */
+interface ProductionStorage {
+  db: TestDatabase;
+  redis: TestRedis;
+  /** Harnesses open on it right now. */
+  live: number;
+  /** Drops the database and deletes the prefix's keys (once). */
+  release(): Promise<void>;
+}
+
+/**
+ * Storage not released yet, by the data dir it stands for: `startHarness({ dataDir })` with
+ * the dir of an earlier harness gets that harness's database and prefix again (a restart).
+ * Whatever is left when the test file ends is released by the `after` hook below.
+ */
+const productionByDir = new Map<string, ProductionStorage>();
+let template: Promise<TemplateDatabase> | undefined;
+
+if (STORAGE === 'production') {
+  // A root-level hook: runs once after every test of the file, and a failure fails the run.
+  after(async () => {
+    const errors: unknown[] = [];
+    for (const s of [...productionByDir.values()]) await s.release().catch((err) => errors.push(err));
+    if (template) {
+      const t = await template.catch(() => undefined);
+      if (t) await t.drop().catch((err) => errors.push(err));
+      template = undefined;
+    }
+    if (errors.length) throw new AggregateError(errors, 'releasing the test databases / Redis prefixes failed');
+  });
+}
+
+async function newProductionStorage(dataDir: string): Promise<ProductionStorage> {
+  template ??= createTemplateDatabase();
+  const db = await createTestDatabase({ template: (await template).name });
+  let redis: TestRedis;
+  try {
+    redis = await createTestRedis();
+  } catch (err) {
+    await db.drop();
+    throw err;
+  }
+  let released: Promise<void> | undefined;
+  const storage: ProductionStorage = {
+    db,
+    redis,
+    live: 0,
+    release() {
+      released ??= (async () => {
+        if (productionByDir.get(dataDir) === storage) productionByDir.delete(dataDir);
+        try {
+          await db.drop();
+        } finally {
+          await redis.cleanup();
+        }
+      })();
+      return released;
+    },
+  };
+  productionByDir.set(dataDir, storage);
+  return storage;
+}
+
+/** pg type OIDs read differently from pg's defaults, to come back as SQLite gives them. */
+const PG_INT8 = 20;
+const PG_BOOL = 16;
+const PG_JSON = 114;
+const PG_JSONB = 3802;
+const neutralTypes = {
+  getTypeParser(oid: number, format?: string) {
+    if (oid === PG_INT8) return (v: string) => Number(v);
+    if (oid === PG_BOOL) return (v: string) => (v === 't' ? 1 : 0);
+    if (oid === PG_JSON || oid === PG_JSONB) return (v: string) => v;
+    return pg.types.getTypeParser(oid, (format ?? 'text') as 'text');
+  },
+};
+/** Every value as PostgreSQL's own text form. */
+const rawTextTypes = { getTypeParser: () => (v: string) => v };
+
+const SQLITE_FILES: Record<StoragePart, string[]> = { sessions: ['sessions.db'], durable: ['auth.db'], all: ['sessions.db', 'auth.db'] };
+
+/** Raw bytes of SQLite database files and their WALs, as one latin1 string. */
+function sqliteBytes(dataDir: string, files: string[]): string {
+  let s = '';
+  for (const file of files) {
+    for (const f of [file, `${file}-wal`]) {
+      const p = join(dataDir, f);
+      if (existsSync(p)) s += readFileSync(p).toString('latin1');
+    }
+  }
+  return s;
+}
+
+/** Every row of every table of the database, one line per row, values as PostgreSQL's text. */
+async function pgDump(pool: pg.Pool): Promise<string> {
+  const tables = await pool.query<{ t: string }>(`SELECT quote_ident(tablename) AS t FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename`);
+  const out: string[] = [];
+  for (const { t } of tables.rows) {
+    const r = await pool.query({ text: `SELECT * FROM ${t}`, types: rawTextTypes } as pg.QueryConfig);
+    for (const row of r.rows) out.push(`${t}: ${Object.entries(row).map(([k, v]) => `${k}=${v === null ? 'NULL' : String(v)}`).join(' ')}`);
+  }
+  return out.join('\n');
+}
+
+/** Every key under the prefix with its whole value, whatever its type. */
+async function redisDump(t: TestRedis): Promise<string> {
+  const out: string[] = [];
+  for (const key of await keysUnder(t.redis, t.prefix)) {
+    const type = await t.redis.type(key);
+    let value: string;
+    if (type === 'string') value = String(await t.redis.get(key));
+    else if (type === 'hash') value = Object.entries(await t.redis.hgetall(key)).map(([f, v]) => `${f}=${v}`).join(' ');
+    else if (type === 'set') value = (await t.redis.smembers(key)).join(' ');
+    else if (type === 'zset') value = (await t.redis.zrange(key, '0', '-1', 'WITHSCORES')).join(' ');
+    else if (type === 'list') value = (await t.redis.lrange(key, 0, -1)).join(' ');
+    else if (type === 'none') continue; // expired meanwhile
+    else throw new Error(`rawStorageDump: unexpected Redis type ${type} at ${key}`);
+    out.push(`${key} (${type}): ${value}`);
+  }
+  return out.join('\n');
+}
+
+const TABLE_NAME = /^[a-z_][a-z0-9_]*$/;
+
 export async function startHarness(opts: { dataDir?: string; clock?: ManualClock; env?: Record<string, string> } = {}): Promise<Harness> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'ae-test-'));
   const clock = opts.clock ?? new ManualClock(Date.UTC(2026, 10, 22, 12, 0, 0));
+  let production: ProductionStorage | undefined;
+  if (STORAGE === 'production') {
+    production = (opts.dataDir !== undefined ? productionByDir.get(opts.dataDir) : undefined) ?? (await newProductionStorage(dataDir));
+    production.live++;
+  }
   const config = loadConfig({
     NODE_ENV: 'test',
     DATA_DIR: dataDir,
@@ -50,6 +218,7 @@ export async function startHarness(opts: { dataDir?: string; clock?: ManualClock
     AUTH_ADMIN_TOKEN: ADMIN_TOKEN,
     AUTH_SIGNING_SECRET: 'test-signing-secret-0123456789abcdefghijklmnop',
     AUTH_OTP_SECRET: 'test-otp-secret-0123456789abcdefghijklmnopqrstu',
+    ...(production ? { DATABASE_URL: production.db.url, REDIS_URL: production.redis.url, REDIS_KEY_PREFIX: production.redis.prefix } : {}),
     ...opts.env,
   });
   const logs: string[] = [];
@@ -79,6 +248,7 @@ export async function startHarness(opts: { dataDir?: string; clock?: ManualClock
     clock,
     config,
     dataDir,
+    storage: STORAGE,
     logs,
     async post(path, body, headers = {}) {
       const payload = typeof body === 'string' ? body : JSON.stringify(body);
@@ -99,10 +269,52 @@ export async function startHarness(opts: { dataDir?: string; clock?: ManualClock
       if (!msg) throw new Error(`no OTP in the outbox for ${identifier}`);
       return msg.otp as string;
     },
+    async selectRows<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+      if (!production) {
+        const db = new Database(join(dataDir, 'auth.db'), { readonly: true });
+        try {
+          return db.prepare(sql).all(...params) as T[];
+        } finally {
+          db.close();
+        }
+      }
+      let n = 0;
+      const text = sql.replace(/\?/g, () => `$${++n}`);
+      const client = await production.db.pool.connect();
+      try {
+        await client.query('BEGIN READ ONLY');
+        const r = await client.query({ text, values: params, types: neutralTypes } as pg.QueryConfig);
+        await client.query('COMMIT');
+        return r.rows as T[];
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+    async countRows(table, whereSql, params = []) {
+      if (!TABLE_NAME.test(table)) throw new Error(`countRows: bad table name ${JSON.stringify(table)}`);
+      const rows = await h.selectRows<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}${whereSql ? ` WHERE ${whereSql}` : ''}`, params);
+      return Number(rows[0].n);
+    },
+    async rawStorageDump(part = 'all') {
+      if (!production) return sqliteBytes(dataDir, SQLITE_FILES[part]);
+      const parts: string[] = [];
+      if (part !== 'durable') parts.push(await redisDump(production.redis));
+      if (part !== 'sessions') parts.push(await pgDump(production.db.pool));
+      return parts.join('\n');
+    },
     async close(o = {}) {
       await app.close();
       for (const c of deps.health) await c.close();
       if (!o.keepData && !opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
+      if (production) {
+        production.live--;
+        // Like the data dir: kept when the caller owns the dir or asked to keep the data (a
+        // later startHarness({ dataDir }) reuses it); the file's `after` hook releases the rest.
+        if (!o.keepData && !opts.dataDir && production.live === 0) await production.release();
+      }
     },
   };
   return h;

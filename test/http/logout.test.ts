@@ -217,15 +217,16 @@ for (const v of VARIANTS) {
     try {
       await setup(h);
       const me = await login(h, v, { extra: WITH_PASSWORD });
-      const store = h.deps.revocations;
-      const orig = store.revokeJti;
-      store.revokeJti = async () => {
+      // The revocation is one atomic credential change: make its store fail.
+      const store = h.deps.credentials;
+      const orig = store.applyCredentialChange;
+      store.applyCredentialChange = async () => {
         throw new StoreUnavailableError(new Error('disk gone'));
       };
       try {
         expectError(await logout(h, v, me.token), 1531, 'revocation store down');
       } finally {
-        store.revokeJti = orig;
+        store.applyCredentialChange = orig;
       }
       await expectLive(h, v, me.token, 'nothing was half-done');
       expectLoggedOut(await logout(h, v, me.token), 'retry succeeds');

@@ -5,8 +5,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { jwtVerify } from 'jose';
 import { idBody, otpLogin, startHarness, url, VARIANTS, type Harness, type Res, type V } from '../helpers/harness.ts';
 import { SIGNING_KEY, SUCCESS, expectError, expectOk } from '../helpers/spec.ts';
@@ -40,16 +38,6 @@ const wrongOf = (otp: string) => String((Number(otp[0]) + 1) % 10) + otp.slice(1
 
 async function verifyJwt(h: Harness, token: string) {
   return jwtVerify(token, SIGNING_KEY, { algorithms: ['HS256'], currentDate: new Date(h.clock.now()) });
-}
-
-/** Raw bytes of a SQLite database file and its WAL, as one latin1 string. */
-function dbBytes(h: Harness, file: string): string {
-  let s = '';
-  for (const f of [file, `${file}-wal`]) {
-    const p = join(h.dataDir, f);
-    if (existsSync(p)) s += readFileSync(p).toString('latin1');
-  }
-  return s;
 }
 
 for (const v of VARIANTS) {
@@ -416,20 +404,23 @@ test('mobile: the OTP is stored only as a keyed hash; the key only hashed', asyn
   try {
     await h.createBrand('DocDemo', { otpLength: 10 });
     const { sessionId, otp } = await sessionWithOtp(h, 'mobile', 'DocDemo', 'MOBILE', MOB);
-    const sessions = dbBytes(h, 'sessions.db');
-    // The files read are the right ones: the session itself is in them.
-    assert.ok(sessions.includes(sessionId), 'the session row is in sessions.db(-wal)');
-    assert.ok(!sessions.includes(otp), 'the plain OTP is not in sessions.db(-wal)');
+    // Embedded: the bytes of sessions.db(-wal); production: every key and value under the
+    // Redis prefix. (The durable store is not checked for the OTP: the test outbox holds it.)
+    const sessions = await h.rawStorageDump('sessions');
+    // What is read is the right thing: the session itself is in it.
+    assert.ok(sessions.includes(sessionId), `the session is in the session store (${h.storage})`);
+    assert.ok(!sessions.includes(otp), `the plain OTP is not in the session store (${h.storage})`);
 
     const r = await validate(h, 'mobile', 'DocDemo', 'MOBILE', MOB, sessionId, otp);
     expectOk(r);
     const key = r.body.auth.key as string;
     const { payload } = await verifyJwt(h, key);
-    const auth = dbBytes(h, 'auth.db');
-    assert.ok(auth.includes(payload.jti as string), 'the key row is in auth.db(-wal)');
-    assert.ok(!auth.includes(key), 'the key string is not stored');
-    assert.ok(!auth.includes(key.split('.')[2]), 'nor its signature');
-    assert.ok(!dbBytes(h, 'sessions.db').includes(key), 'nor in sessions.db');
+    // Embedded: the bytes of auth.db(-wal); production: every row of every table.
+    const durable = await h.rawStorageDump('durable');
+    assert.ok(durable.includes(payload.jti as string), `the key row is in the durable store (${h.storage})`);
+    assert.ok(!durable.includes(key), 'the key string is not stored');
+    assert.ok(!durable.includes(key.split('.')[2]), 'nor its signature');
+    assert.ok(!(await h.rawStorageDump('sessions')).includes(key), 'nor in the session store');
   } finally {
     await h.close();
   }

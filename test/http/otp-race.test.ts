@@ -2,8 +2,6 @@
 // many requests on one session at once, through the real app and the real SQLite stores.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import Database from 'libsql';
 import { idBody, otpLogin, startHarness, url, VARIANTS, type Harness, type Res, type V } from '../helpers/harness.ts';
 import { SPEC_ERRORS, type SpecCode } from '../helpers/spec.ts';
 
@@ -29,15 +27,9 @@ function tally(rs: Res[]) {
   return t;
 }
 
-/** Row counts read straight from auth.db (a second connection; WAL readers see committed rows). */
-function counts(h: Harness): { users: number; keys: number; identifiers: number } {
-  const db = new Database(join(h.dataDir, 'auth.db'));
-  try {
-    const n = (table: string) => Number((db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n);
-    return { users: n('users'), keys: n('keys'), identifiers: n('identifiers') };
-  } finally {
-    db.close();
-  }
+/** Row counts read straight from the durable store (auth.db through a second connection, or PostgreSQL). */
+async function counts(h: Harness): Promise<{ users: number; keys: number; identifiers: number }> {
+  return { users: await h.countRows('users'), keys: await h.countRows('keys'), identifiers: await h.countRows('identifiers') };
 }
 
 /**
@@ -78,11 +70,11 @@ for (const v of VARIANTS) for (const mode of MODES) {
       await h.createBrand('DocDemo');
       const { id, sessionId, otp } = await sessionWithOtp(h, v, 'DocDemo');
       applyMode(h, mode);
-      assert.deepEqual(counts(h), { users: 0, keys: 0, identifiers: 0 });
+      assert.deepEqual(await counts(h), { users: 0, keys: 0, identifiers: 0 });
       const rs = await Promise.all(Array.from({ length: 20 }, () => h.post(url(v, 'otp/validate'), { ...id, sessionId, otp })));
       const t = tally(rs);
       assert.deepEqual(t, { ok: 1, 1505: 19, 1506: 0, 1518: 0, other: [] }, JSON.stringify(t));
-      assert.deepEqual(counts(h), { users: 1, keys: v === 'mobile' ? 1 : 0, identifiers: 1 });
+      assert.deepEqual(await counts(h), { users: 1, keys: v === 'mobile' ? 1 : 0, identifiers: 1 });
       const winner = rs.find((r) => r.status === 200)!;
       assert.equal(typeof winner.body.auth.token, 'string');
       assert.equal(winner.body.auth.key === null, v === 'web');
@@ -103,7 +95,7 @@ for (const v of VARIANTS) for (const mode of MODES) {
       assert.deepEqual(t, { ok: 0, 1505: 0, 1506: 4, 1518: 16, other: [] }, JSON.stringify(t));
       const after = await h.post(url(v, 'otp/validate'), { ...id, sessionId, otp });
       assert.ok(isError(after, 1518), `correct OTP afterwards: ${after.status} ${after.raw}`);
-      assert.equal(counts(h).users, 0);
+      assert.equal((await counts(h)).users, 0);
     } finally {
       await h.close();
     }
@@ -121,7 +113,7 @@ for (const v of VARIANTS) for (const mode of MODES) {
       assert.deepEqual(t.other, []);
       assert.ok(t.ok <= 1, JSON.stringify(t));
       assert.ok(t[1506] <= 2, `at most maxOtpRetries-1 wrong answers are 1506: ${JSON.stringify(t)}`);
-      assert.equal(counts(h).users, t.ok);
+      assert.equal((await counts(h)).users, t.ok);
     } finally {
       await h.close();
     }
@@ -133,7 +125,7 @@ for (const v of VARIANTS) for (const mode of MODES) {
       await h.createBrand('DocDemo', { passwordEnabled: true });
       const reg = await otpLogin(h, v, 'DocDemo', 'MOBILE', MOB, { password: PASSWORD, confirmPassword: PASSWORD });
       assert.equal(reg.res.status, 200, reg.res.raw);
-      const keysBefore = counts(h).keys;
+      const keysBefore = (await counts(h)).keys;
       const id = idBody(v, 'DocDemo', 'MOBILE', MOB);
       const gen = await h.post(url(v, 'token/generate'), id);
       assert.equal(gen.status, 200, gen.raw);
@@ -142,7 +134,7 @@ for (const v of VARIANTS) for (const mode of MODES) {
       const rs = await Promise.all(Array.from({ length: 10 }, () => h.post(url(v, 'password/validate'), { ...id, sessionId, password: PASSWORD })));
       const t = tally(rs);
       assert.deepEqual(t, { ok: 1, 1505: 9, 1506: 0, 1518: 0, other: [] }, JSON.stringify(t));
-      assert.deepEqual(counts(h), { users: 1, keys: keysBefore + (v === 'mobile' ? 1 : 0), identifiers: 1 });
+      assert.deepEqual(await counts(h), { users: 1, keys: keysBefore + (v === 'mobile' ? 1 : 0), identifiers: 1 });
     } finally {
       await h.close();
     }

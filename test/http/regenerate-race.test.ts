@@ -4,9 +4,7 @@
 // beyond the grace is all refusals, with the family revoked.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import * as jose from 'jose';
-import Database from 'libsql';
 import { idBody, otpLogin, startHarness, url, type Harness, type Res } from '../helpers/harness.ts';
 import { SIGNING_KEY, SPEC_ERRORS, expectError, expectOk } from '../helpers/spec.ts';
 
@@ -66,14 +64,9 @@ function isSuccess(r: Res): boolean {
   return r.status === 200 && r.body?.status?.success === true && r.body.status.code === 200 && r.body.status.message === 'SUCCESS';
 }
 
-/** Rows of the user's keys, read from auth.db through a second, read-only connection. */
-function keyRows(h: Harness, uid: string): Array<{ jti: string; device_id: string; revoked_at: number | null; retired_at: number | null }> {
-  const db = new Database(join(h.dataDir, 'auth.db'), { readonly: true });
-  try {
-    return db.prepare('SELECT jti, device_id, revoked_at, retired_at FROM keys WHERE uid = ? ORDER BY created_at, jti').all(Number(uid)) as any[];
-  } finally {
-    db.close();
-  }
+/** Rows of the user's keys, read from the durable store (auth.db through a second, read-only connection, or PostgreSQL). */
+function keyRows(h: Harness, uid: string): Promise<Array<{ jti: string; device_id: string; revoked_at: number | null; retired_at: number | null }>> {
+  return h.selectRows('SELECT jti, device_id, revoked_at, retired_at FROM keys WHERE uid = ? ORDER BY created_at, jti', [Number(uid)]);
 }
 
 async function loginKey(h: Harness, deviceId = 'device-1'): Promise<{ key: string; uid: string }> {
@@ -110,7 +103,7 @@ for (const mode of MODES) {
     try {
       await h.createBrand(BRAND, { rotateKeys: true });
       const { key, uid } = await loginKey(h);
-      assert.equal(keyRows(h, uid).length, 1);
+      assert.equal((await keyRows(h, uid)).length, 1);
       const applied = applyMode(h, mode);
       let successor: string;
       try {
@@ -120,7 +113,7 @@ for (const mode of MODES) {
       }
       assert.equal(applied.outcomes.filter((o) => o === 'rotated').length, 1, `one rotation: ${applied.outcomes}`);
       if (mode === 'interleaved') assert.equal(applied.outcomes.length, N, `all ${N} read the key before any rotated: ${applied.outcomes}`);
-      const rows = keyRows(h, uid);
+      const rows = await keyRows(h, uid);
       assert.equal(rows.length, 2, `exactly one successor row: ${JSON.stringify(rows)}`);
       assert.equal(rows.filter((r) => r.retired_at !== null).length, 1, 'the presented key is retired');
       assert.equal(rows.filter((r) => r.revoked_at !== null).length, 0, 'no reuse was detected');
@@ -130,7 +123,7 @@ for (const mode of MODES) {
       const next = await regen(h, successor);
       expectOk(next, 'successor');
       assert.ok(next.body.auth.key && next.body.auth.key !== successor);
-      assert.equal(keyRows(h, uid).length, 3);
+      assert.equal((await keyRows(h, uid)).length, 3);
     } finally {
       await h.close();
     }
@@ -158,7 +151,7 @@ for (const mode of MODES) {
       }
       assert.equal(answers, 200);
       assert.equal(applied.outcomes.filter((o) => o === 'rotated').length, 10, 'one rotation per round');
-      const rows = keyRows(h, uid);
+      const rows = await keyRows(h, uid);
       assert.equal(rows.length, 11, 'the first key and exactly one successor per round');
       assert.equal(rows.filter((r) => r.retired_at === null && r.revoked_at === null).length, 1, 'exactly one live key');
       expectOk(await regen(h, key), 'the last successor works');
@@ -191,7 +184,7 @@ for (const mode of MODES) {
       assert.deepEqual(bad.map((a) => `${a.status} ${a.raw}`), [], 'every answer is 1597');
       expectError(await regen(h, k1), 1597, 'the successor is revoked');
 
-      const rows = keyRows(h, uid);
+      const rows = await keyRows(h, uid);
       const device1 = rows.filter((x) => x.device_id === 'device-1');
       assert.equal(device1.length, 2, 'no new key was created');
       assert.ok(device1.every((x) => x.revoked_at !== null), `every device-1 key revoked: ${JSON.stringify(device1)}`);

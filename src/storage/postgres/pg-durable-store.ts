@@ -82,7 +82,7 @@ const Q = {
 type QueryName = keyof typeof Q;
 
 /** A named (prepared) query config. */
-const named = (name: QueryName, values: unknown[]): pg.QueryConfig => ({ name: `ae_durable_${name}`, text: Q[name], values });
+export const durableQuery = (name: QueryName, values: unknown[]): pg.QueryConfig => ({ name: `ae_durable_${name}`, text: Q[name], values });
 
 const toUser = (r: Row): User => ({
   uid: String(r.uid),
@@ -110,7 +110,7 @@ export class PgDurableStore implements BrandStore, UserStore, KeyStore, OutboxSt
   ) {}
 
   private async query(name: QueryName, values: unknown[] = []): Promise<pg.QueryResult<Row>> {
-    return this.pool.query<Row>(named(name, values));
+    return this.pool.query<Row>(durableQuery(name, values));
   }
 
   getBrand(name: string) {
@@ -142,9 +142,9 @@ export class PgDurableStore implements BrandStore, UserStore, KeyStore, OutboxSt
   createUser(brand: string, identifiers: StoredIdentifier[], passwordHash: string | null, now: number) {
     return pgCall(() =>
       withTransaction(this.pool, async (c): Promise<User> => {
-        const uid = String((await c.query<Row>(named('insertUser', [brand, passwordHash, now]))).rows[0].uid);
+        const uid = String((await c.query<Row>(durableQuery('insertUser', [brand, passwordHash, now]))).rows[0].uid);
         const inserted = await c.query<Row>(
-          named('insertIdentifiers', [brand, uid, identifiers.map((i) => i.type), identifiers.map((i) => i.value), identifiers.map((i) => i.verified)]),
+          durableQuery('insertIdentifiers', [brand, uid, identifiers.map((i) => i.type), identifiers.map((i) => i.value), identifiers.map((i) => i.verified)]),
         );
         if (inserted.rows.length !== identifiers.length) {
           // Some identifier already belongs to a user (or appears twice in this call): name

@@ -54,7 +54,7 @@ const Q = {
 } as const;
 
 type QueryName = keyof typeof Q;
-const named = (name: QueryName, values: unknown[]): pg.QueryConfig => ({ name: `ae_limits_${name}`, text: Q[name], values });
+export const limitQuery = (name: QueryName, values: unknown[]): pg.QueryConfig => ({ name: `ae_limits_${name}`, text: Q[name], values });
 
 export class PgLimitStore implements LimitStore {
   constructor(
@@ -67,8 +67,8 @@ export class PgLimitStore implements LimitStore {
       if (limits.length === 0) return { ok: true, id: randomUUID() };
       return withTransaction(this.pool, async (c): Promise<Reservation> => {
         const keys = limits.map((l) => l.key);
-        await c.query(named('lockKeys', [keys]));
-        const rows = (await c.query<Row>(named('window', [keys, limits.map((l) => now - l.windowMs), limits.map((l) => Math.max(0, l.max))]))).rows;
+        await c.query(limitQuery('lockKeys', [keys]));
+        const rows = (await c.query<Row>(limitQuery('window', [keys, limits.map((l) => now - l.windowMs), limits.map((l) => Math.max(0, l.max))]))).rows;
         let wait = 0;
         rows.forEach((r, idx) => {
           const l = limits[idx];
@@ -79,26 +79,26 @@ export class PgLimitStore implements LimitStore {
         });
         if (wait > 0) return { ok: false, retryAfterMs: wait };
         const id = randomUUID();
-        await c.query(named('insert', [keys, now, id]));
+        await c.query(limitQuery('insert', [keys, now, id]));
         return { ok: true, id };
       });
     });
   }
 
   release(id: string) {
-    return pgCall(async () => void (await this.pool.query(named('release', [id]))));
+    return pgCall(async () => void (await this.pool.query(limitQuery('release', [id]))));
   }
 
   recordFailure(key: string, now: number, windowMs: number, lock?: { max: number; ms: number }) {
     return pgCall(async (): Promise<FailureState> => {
-      const r = (await this.pool.query<Row>(named('recordFailure', [key, now, windowMs, lock ? lock.max : null, lock ? lock.ms : null]))).rows[0];
+      const r = (await this.pool.query<Row>(limitQuery('recordFailure', [key, now, windowMs, lock ? lock.max : null, lock ? lock.ms : null]))).rows[0];
       return { count: Number(r.count), lastFailureAt: Number(r.last_at), lockedUntil: r.locked_until === null ? null : Number(r.locked_until) };
     });
   }
 
   getFailures(key: string, now: number, windowMs: number) {
     return pgCall(async (): Promise<FailureState> => {
-      const r = (await this.pool.query<Row>(named('getFailure', [key]))).rows[0];
+      const r = (await this.pool.query<Row>(limitQuery('getFailure', [key]))).rows[0];
       if (!r) return { count: 0, lastFailureAt: null, lockedUntil: null };
       // Same reading as recordFailure: the count restarts once the window has passed; a lock outlives it.
       const lastAt = Number(r.last_at);
@@ -110,7 +110,7 @@ export class PgLimitStore implements LimitStore {
 
   clearFailures(keys: string[]) {
     return pgCall(async () => {
-      if (keys.length) await this.pool.query(named('clearFailures', [keys]));
+      if (keys.length) await this.pool.query(limitQuery('clearFailures', [keys]));
     });
   }
 

@@ -28,7 +28,7 @@ const Q = {
 } as const;
 
 type QueryName = keyof typeof Q;
-const named = (name: QueryName, values: unknown[]): pg.QueryConfig => ({ name: `ae_revocation_${name}`, text: Q[name], values });
+export const revocationQuery = (name: QueryName, values: unknown[]): pg.QueryConfig => ({ name: `ae_revocation_${name}`, text: Q[name], values });
 
 export class PgRevocationStore implements RevocationStore, AuditStore {
   constructor(
@@ -37,7 +37,7 @@ export class PgRevocationStore implements RevocationStore, AuditStore {
   ) {}
 
   private query(name: QueryName, values: unknown[]) {
-    return this.pool.query<Row>(named(name, values));
+    return this.pool.query<Row>(revocationQuery(name, values));
   }
 
   revokeJti(jti: string, brand: string, expiresAt: number) {

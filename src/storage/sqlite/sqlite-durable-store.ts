@@ -167,12 +167,19 @@ export class SqliteDurableStore implements BrandStore, UserStore, KeyStore, Outb
   }
 
   revokeKeys(brand: string, uid: string, scope: { deviceId?: string; exceptDeviceId?: string }, now: number) {
-    return guard(() => {
-      const u = Number(uid);
-      if (scope.deviceId !== undefined) return this.q.revokeDevice.run(now, brand, u, scope.deviceId).changes;
-      if (scope.exceptDeviceId !== undefined) return this.q.revokeOthers.run(now, brand, u, scope.exceptDeviceId).changes;
-      return this.q.revokeAll.run(now, brand, u).changes;
-    });
+    return guard(() => this.revokeKeysSync(brand, uid, scope, now));
+  }
+
+  /** Synchronous forms, for SqliteCredentialStore's single transaction. */
+  revokeKeysSync(brand: string, uid: string, scope: { deviceId?: string; exceptDeviceId?: string }, now: number): number {
+    const u = Number(uid);
+    if (scope.deviceId !== undefined) return this.q.revokeDevice.run(now, brand, u, scope.deviceId).changes;
+    if (scope.exceptDeviceId !== undefined) return this.q.revokeOthers.run(now, brand, u, scope.exceptDeviceId).changes;
+    return this.q.revokeAll.run(now, brand, u).changes;
+  }
+
+  setPasswordSync(brand: string, uid: string, passwordHash: string): void {
+    this.q.setPassword.run(passwordHash, Number(uid), brand);
   }
 
   appendOutbox(m: OutboxMessage) {

@@ -63,7 +63,12 @@ export class SqliteLimitStore implements LimitStore {
   }
 
   clearFailures(keys: string[]) {
-    return guard(() => this.db.transaction(() => keys.forEach((k) => this.q.clearFailure.run(k)))());
+    return guard(() => this.db.transaction(() => this.clearFailuresSync(keys))());
+  }
+
+  /** Synchronous form, for SqliteCredentialStore's single transaction. */
+  clearFailuresSync(keys: string[]): void {
+    for (const k of keys) this.q.clearFailure.run(k);
   }
 
   /** The count restarts once the window since the last failure has passed; a lock outlives it. */

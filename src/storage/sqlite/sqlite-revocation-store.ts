@@ -27,7 +27,12 @@ export class SqliteRevocationStore implements RevocationStore, AuditStore {
   }
 
   revokeJti(jti: string, brand: string, expiresAt: number) {
-    return guard(() => void this.q.revoke.run(jti, brand, expiresAt));
+    return guard(() => this.revokeJtiSync(jti, brand, expiresAt));
+  }
+
+  /** Synchronous forms, for SqliteCredentialStore's single transaction. */
+  revokeJtiSync(jti: string, brand: string, expiresAt: number): void {
+    this.q.revoke.run(jti, brand, expiresAt);
   }
 
   isJtiRevoked(jti: string) {
@@ -35,13 +40,13 @@ export class SqliteRevocationStore implements RevocationStore, AuditStore {
   }
 
   addUserMark(brand: string, uid: string, m: UserMark) {
-    return guard(() =>
-      this.db.transaction(() => {
-        const id = this.q.addMark.run(brand, Number(uid), m.notBefore, m.exceptDevice, m.exceptJti, m.onlyDevice).lastInsertRowid;
-        const scope = [m.exceptDevice, m.exceptJti, m.onlyDevice];
-        this.q.pruneMarks.run(brand, Number(uid), m.notBefore, id, ...scope, ...scope);
-      })(),
-    );
+    return guard(() => this.db.transaction(() => this.addUserMarkSync(brand, uid, m))());
+  }
+
+  addUserMarkSync(brand: string, uid: string, m: UserMark): void {
+    const id = this.q.addMark.run(brand, Number(uid), m.notBefore, m.exceptDevice, m.exceptJti, m.onlyDevice).lastInsertRowid;
+    const scope = [m.exceptDevice, m.exceptJti, m.onlyDevice];
+    this.q.pruneMarks.run(brand, Number(uid), m.notBefore, id, ...scope, ...scope);
   }
 
   getUserMarks(brand: string, uid: string) {
@@ -58,7 +63,11 @@ export class SqliteRevocationStore implements RevocationStore, AuditStore {
   }
 
   appendAudit(e: AuditEvent) {
-    return guard(() => void this.q.audit.run(e.brand, e.type, e.identifier, e.deviceId, e.ip, e.at, JSON.stringify(e.detail)));
+    return guard(() => this.appendAuditSync(e));
+  }
+
+  appendAuditSync(e: AuditEvent): void {
+    this.q.audit.run(e.brand, e.type, e.identifier, e.deviceId, e.ip, e.at, JSON.stringify(e.detail));
   }
 
   listAudit(filter: { brand?: string; limit: number }) {
