@@ -41,8 +41,10 @@ export const DEFAULT_BRAND_CONFIG: BrandConfig = deepFreeze<BrandConfig>({
   keyValidityMinutes: null,
   rotateKeys: false,
   webRegenerateGraceSeconds: 86400,
-  passwordPolicy: { minLength: 8, maxLength: 128, regex: null },
+  passwordPolicy: { minLength: 8, maxLength: 128, regex: null, rejectCommon: true },
   ipRateLimit: null,
+  otpAbuse: { perIpPerHour: null, perPrefixPerHour: null, prefixLength: 7, allowedCountryCodes: [], brandDailyBudget: null },
+  loginAbuse: { perIpPerMinute: null, perIdentifierPerMinute: null },
   encryption: { enabled: false, privateKeyPem: null, validSeconds: 120, endpoints: ['OTP'] },
   channels: {
     mobileSubChannel: null,
@@ -162,6 +164,19 @@ const privateKeyPem: Parse<string> = (v, path) => {
   return v;
 };
 
+/** Country calling codes: distinct strings of 1-4 digits (E.164 codes are at most 3; 4 allows a region). */
+const countryCodes: Parse<string[]> = (v, path) => {
+  if (!Array.isArray(v)) return invalid(path, 'must be an array');
+  if (v.length > 300) return invalid(path, 'must have at most 300 entries');
+  const out: string[] = [];
+  v.forEach((c, i) => {
+    if (typeof c !== 'string' || !/^[0-9]{1,4}$/.test(c)) return invalid(`${path}[${i}]`, 'must be a string of 1 to 4 digits');
+    if (out.includes(c)) return invalid(`${path}[${i}]`, 'duplicate entry');
+    out.push(c);
+  });
+  return out;
+};
+
 const testOtps: Parse<Record<string, string>> = (v, path) => {
   if (!isPlainObject(v)) return invalid(path, 'must be an object');
   const entries = Object.entries(v);
@@ -209,7 +224,9 @@ export function parseBrandConfig(input: unknown, previous?: BrandConfig): BrandC
   const al = opt(o.accountLocking, 'accountLocking', (v, p) => fields(v, p, ['enabled', 'maxFailures', 'lockMinutes'] as const), {});
   const tv = opt(o.tokenValiditySeconds, 'tokenValiditySeconds', (v, p) => fields(v, p, ['mobile', 'web'] as const), {});
 
-  const pp = opt(o.passwordPolicy, 'passwordPolicy', (v, p) => fields(v, p, ['minLength', 'maxLength', 'regex'] as const), {});
+  const pp = opt(o.passwordPolicy, 'passwordPolicy', (v, p) => fields(v, p, ['minLength', 'maxLength', 'regex', 'rejectCommon'] as const), {});
+  const oa = opt(o.otpAbuse, 'otpAbuse', (v, p) => fields(v, p, ['perIpPerHour', 'perPrefixPerHour', 'prefixLength', 'allowedCountryCodes', 'brandDailyBudget'] as const), {});
+  const la = opt(o.loginAbuse, 'loginAbuse', (v, p) => fields(v, p, ['perIpPerMinute', 'perIdentifierPerMinute'] as const), {});
   const minLength = opt(pp.minLength, 'passwordPolicy.minLength', int(1, 4096), D.passwordPolicy.minLength);
   const maxLength = opt(pp.maxLength, 'passwordPolicy.maxLength', int(1, 4096), D.passwordPolicy.maxLength);
   if (maxLength < minLength) invalid('passwordPolicy.maxLength', 'must be at least minLength');
@@ -258,7 +275,23 @@ export function parseBrandConfig(input: unknown, previous?: BrandConfig): BrandC
     keyValidityMinutes: opt(o.keyValidityMinutes, 'keyValidityMinutes', orNull(minutes), D.keyValidityMinutes),
     rotateKeys: opt(o.rotateKeys, 'rotateKeys', bool, D.rotateKeys),
     webRegenerateGraceSeconds: opt(o.webRegenerateGraceSeconds, 'webRegenerateGraceSeconds', seconds, D.webRegenerateGraceSeconds),
-    passwordPolicy: { minLength, maxLength, regex: opt(pp.regex, 'passwordPolicy.regex', orNull(regex), D.passwordPolicy.regex) },
+    passwordPolicy: {
+      minLength,
+      maxLength,
+      regex: opt(pp.regex, 'passwordPolicy.regex', orNull(regex), D.passwordPolicy.regex),
+      rejectCommon: opt(pp.rejectCommon, 'passwordPolicy.rejectCommon', bool, D.passwordPolicy.rejectCommon),
+    },
+    otpAbuse: {
+      perIpPerHour: opt(oa.perIpPerHour, 'otpAbuse.perIpPerHour', orNull(count), D.otpAbuse.perIpPerHour),
+      perPrefixPerHour: opt(oa.perPrefixPerHour, 'otpAbuse.perPrefixPerHour', orNull(count), D.otpAbuse.perPrefixPerHour),
+      prefixLength: opt(oa.prefixLength, 'otpAbuse.prefixLength', int(1, 15), D.otpAbuse.prefixLength),
+      allowedCountryCodes: opt(oa.allowedCountryCodes, 'otpAbuse.allowedCountryCodes', countryCodes, []),
+      brandDailyBudget: opt(oa.brandDailyBudget, 'otpAbuse.brandDailyBudget', orNull(count), D.otpAbuse.brandDailyBudget),
+    },
+    loginAbuse: {
+      perIpPerMinute: opt(la.perIpPerMinute, 'loginAbuse.perIpPerMinute', orNull(count), D.loginAbuse.perIpPerMinute),
+      perIdentifierPerMinute: opt(la.perIdentifierPerMinute, 'loginAbuse.perIdentifierPerMinute', orNull(count), D.loginAbuse.perIdentifierPerMinute),
+    },
     ipRateLimit: opt(o.ipRateLimit, 'ipRateLimit', orNull((v, p) => {
       const r = fields(v, p, ['requestsPerMinute'] as const);
       if (r.requestsPerMinute === undefined) return invalid(`${p}.requestsPerMinute`, 'is required');

@@ -39,8 +39,20 @@ export interface BrandConfig {
   keyValidityMinutes: number | null;
   rotateKeys: boolean;
   webRegenerateGraceSeconds: number;
-  passwordPolicy: { minLength: number; maxLength: number; regex: string | null };
+  passwordPolicy: { minLength: number; maxLength: number; regex: string | null; rejectCommon: boolean };
   ipRateLimit: { requestsPerMinute: number } | null;
+  /** [ext] OTP-send abuse controls (SMS pumping); every limit null = off. */
+  otpAbuse: {
+    perIpPerHour: number | null;
+    perPrefixPerHour: number | null;
+    /** Leading digits of a normalised MOBILE number that make up its "prefix" (range). */
+    prefixLength: number;
+    /** MOBILE numbers must start with one of these calling codes (digits); empty = any. */
+    allowedCountryCodes: string[];
+    brandDailyBudget: number | null;
+  };
+  /** [ext] Guessing controls on password/validate and token/regenerate; null = off. */
+  loginAbuse: { perIpPerMinute: number | null; perIdentifierPerMinute: number | null };
   encryption: { enabled: boolean; privateKeyPem: string | null; validSeconds: number; endpoints: string[] };
   channels: {
     mobileSubChannel: 'WHATSAPP' | 'ZALO' | null;

@@ -50,7 +50,7 @@ export class Load {
   /** Sign-ups whose otp/validate answered success. */
   readonly signedUp: Account[] = [];
   /** Sign-ups whose otp/validate failed without a definite refusal (503, network): may or may not exist. */
-  readonly uncertain: Person[] = [];
+  readonly uncertain: Account[] = [];
   loginsOk = 0;
   private stopping = false;
   private running: Promise<void>[] = [];
@@ -138,7 +138,7 @@ export class Load {
     if (!box || !isOk(box) || otp === null) return;
     const val = await this.send('otp/validate', (i) => step(i, person, 'otp/validate', brand, { sessionId, otp }), path);
     if (val && isOk(val)) this.signedUp.push({ person, password, started, ended: Date.now(), path });
-    else if (!val || is1599(val)) this.uncertain.push(person);
+    else if (!val || is1599(val)) this.uncertain.push({ person, password, started, ended: Date.now(), path });
   }
 
   private async login(account: Account): Promise<void> {

@@ -61,7 +61,7 @@ export function durableStoreContract(name: string, make: MakeDurableStore): void
           otpTimeOut: 10,
           accountLocking: { enabled: true, maxFailures: 4, lockMinutes: 15 },
           keyValidityMinutes: null,
-          passwordPolicy: { minLength: 10, maxLength: 64, regex: '(?=.*\\d).+' },
+          passwordPolicy: { minLength: 10, maxLength: 64, regex: '(?=.*\\d).+', rejectCommon: false },
           testOtps: { 'MOBILE|919999999993': '999999' },
         });
         await store.putBrand('DOCDEMO', cfg, NOW);

@@ -31,7 +31,9 @@ const SPEC_DEFAULTS = {
   keyValidityMinutes: null,
   rotateKeys: false,
   webRegenerateGraceSeconds: 86400,
-  passwordPolicy: { minLength: 8, maxLength: 128, regex: null },
+  passwordPolicy: { minLength: 8, maxLength: 128, regex: null, rejectCommon: true },
+  otpAbuse: { perIpPerHour: null, perPrefixPerHour: null, prefixLength: 7, allowedCountryCodes: [], brandDailyBudget: null },
+  loginAbuse: { perIpPerMinute: null, perIdentifierPerMinute: null },
   ipRateLimit: null,
   encryption: { enabled: false, privateKeyPem: null, hasPrivateKey: false, validSeconds: 120, endpoints: ['OTP'] },
   channels: {
@@ -252,7 +254,7 @@ test('admin: a bad config value is refused with 1519 and the old config stays', 
     const original = { otpLength: 8, passwordEnabled: true, passwordPolicy: { minLength: 10 } };
     await h.createBrand('DOCDEMO', original);
     const before = (await h.admin('GET', '/admin/v1/brands/DOCDEMO')).body;
-    assert.deepEqual(before.config, withDefaults({ otpLength: 8, passwordEnabled: true, passwordPolicy: { minLength: 10, maxLength: 128, regex: null } }));
+    assert.deepEqual(before.config, withDefaults({ otpLength: 8, passwordEnabled: true, passwordPolicy: { minLength: 10, maxLength: 128, regex: null, rejectCommon: true } }));
 
     const bad: unknown[] = [
       { otpLength: 3 },
@@ -317,7 +319,7 @@ test('admin: a nested object given in part is completed from the defaults', asyn
     });
     assert.equal(put.status, 200, put.raw);
     const expected = withDefaults({
-      passwordPolicy: { minLength: 10, maxLength: 128, regex: null },
+      passwordPolicy: { minLength: 10, maxLength: 128, regex: null, rejectCommon: true },
       tokenValiditySeconds: { mobile: 900, web: 60 },
       accountLocking: { enabled: true, maxFailures: 10, lockMinutes: 30 },
       encryption: { enabled: false, privateKeyPem: null, hasPrivateKey: false, validSeconds: 30, endpoints: ['OTP'] },

@@ -14,18 +14,25 @@ const N = 20;
 
 /**
  * In-process the embedded store answers synchronously, so requests fired together could run
- * one after another. 'interleaved' makes every key lookup yield a macrotask before returning,
- * so all racing requests read the presented key (not yet retired) before any of them rotates
- * it: what several instances would do. Only the store's guarded rotation can keep it exact.
+ * one after another; over PostgreSQL a pool of a few connections serialises them partly. In
+ * 'interleaved' mode, once a burst is armed with its key, every request's lookup of that key
+ * is held until all N requests have read it, so all racing requests read the presented key
+ * (not yet retired) before any of them rotates it: what several instances would do. Only the
+ * store's guarded rotation can keep it exact.
  */
 const MODES = ['interleaved', 'as-is'] as const;
 type Mode = (typeof MODES)[number];
 
 interface Applied {
   restore(): void;
+  /** Starts a burst of N requests presenting `key` (interleaved: holds their lookups of it until all N have read). */
+  arm(key: string): void;
   /** Outcomes of KeyStore.rotateKey while applied: shows whether the race really happened. */
   outcomes: string[];
 }
+
+/** If fewer than N lookups ever arrive, the held ones fail (visibly, as 500s) instead of hanging the run. */
+const GATE_GIVE_UP_MS = 30_000;
 
 function applyMode(h: Harness, mode: Mode): Applied {
   const keys = h.deps.keys;
@@ -37,16 +44,50 @@ function applyMode(h: Harness, mode: Mode): Applied {
     outcomes.push(o);
     return o;
   };
+  let gate: { hash: string; arrived: number; open: Promise<void>; release(): void; giveUp: NodeJS.Timeout } | null = null;
   if (mode === 'interleaved') {
     keys.findKeyByHash = async (hash: string) => {
       const row = await find.call(keys, hash);
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      const g = gate;
+      // Only each request's first lookup of the armed key is held (a lost rotation reads it again).
+      if (g && hash === g.hash && g.arrived < N) {
+        g.arrived++;
+        if (g.arrived === N) g.release();
+        await g.open;
+      }
       return row;
     };
   }
+  const disarm = () => {
+    if (gate) clearTimeout(gate.giveUp);
+    gate = null;
+  };
   return {
     outcomes,
+    arm(key) {
+      if (mode !== 'interleaved') return;
+      disarm();
+      let release!: () => void;
+      let fail!: (err: Error) => void;
+      const open = new Promise<void>((resolve, reject) => {
+        release = resolve;
+        fail = reject;
+      });
+      open.catch(() => undefined);
+      const g = {
+        hash: h.deps.secrets.keyHash(key),
+        arrived: 0,
+        open,
+        release: () => {
+          clearTimeout(g.giveUp);
+          release();
+        },
+        giveUp: setTimeout(() => fail(new Error(`interleave gate: only ${g.arrived} of ${N} lookups arrived`)), GATE_GIVE_UP_MS),
+      };
+      gate = g;
+    },
     restore() {
+      disarm();
       keys.findKeyByHash = find;
       keys.rotateKey = rotate;
     },
@@ -77,7 +118,8 @@ async function loginKey(h: Harness, deviceId = 'device-1'): Promise<{ key: strin
 }
 
 /** One burst of N concurrent regenerates with `key`: the one successor, checked. */
-async function burst(h: Harness, key: string, uid: string, what: string): Promise<{ successor: string; answers: Res[] }> {
+async function burst(h: Harness, applied: Applied, key: string, uid: string, what: string): Promise<{ successor: string; answers: Res[] }> {
+  applied.arm(key);
   const answers = await Promise.all(Array.from({ length: N }, () => regen(h, key)));
   const ok = answers.filter(isSuccess);
   const other = answers.filter((r) => !isSuccess(r) && !is1597(r));
@@ -107,7 +149,7 @@ for (const mode of MODES) {
       const applied = applyMode(h, mode);
       let successor: string;
       try {
-        ({ successor } = await burst(h, key, uid, 'burst'));
+        ({ successor } = await burst(h, applied, key, uid, 'burst'));
       } finally {
         applied.restore();
       }
@@ -139,7 +181,7 @@ for (const mode of MODES) {
       let answers = 0;
       try {
         for (let round = 0; round < 10; round++) {
-          const b = await burst(h, key, uid, `round ${round}`);
+          const b = await burst(h, applied, key, uid, `round ${round}`);
           answers += b.answers.length;
           assert.ok(!seen.has(b.successor), `round ${round}: a key never seen before`);
           seen.add(b.successor);
@@ -175,6 +217,7 @@ for (const mode of MODES) {
       const applied = applyMode(h, mode);
       let answers: Res[];
       try {
+        applied.arm(k0);
         answers = await Promise.all(Array.from({ length: N }, () => regen(h, k0)));
       } finally {
         applied.restore();

@@ -55,7 +55,7 @@ test('a nested object given in part is completed from the defaults', () => {
   });
   assert.deepEqual(c.accountLocking, { enabled: true, maxFailures: 10, lockMinutes: 30 });
   assert.deepEqual(c.tokenValiditySeconds, { mobile: 60, web: 900 });
-  assert.deepEqual(c.passwordPolicy, { minLength: 8, maxLength: 128, regex: '[a-z0-9]+' });
+  assert.deepEqual(c.passwordPolicy, { minLength: 8, maxLength: 128, regex: '[a-z0-9]+', rejectCommon: true });
   assert.deepEqual(c.encryption, { enabled: false, privateKeyPem: null, validSeconds: 30, endpoints: ['OTP'] });
   assert.equal(c.channels.templates.SMS, 'Code {otp}');
   assert.deepEqual(c.channels.templates.EMAIL, { subject: 'Hi', text: DEFAULT_BRAND_CONFIG.channels.templates.EMAIL.text });
@@ -148,6 +148,16 @@ test('each rule refuses a bad value with 1519 naming the field', () => {
     [{ passwordPolicy: { regex: '([a-z]' } }, 'passwordPolicy.regex'],
     [{ passwordPolicy: { regex: '\\p{Foo}' } }, 'passwordPolicy.regex'], // valid only without the u flag
     [{ passwordPolicy: { regex: 5 } }, 'passwordPolicy.regex'],
+    [{ passwordPolicy: { rejectCommon: 'yes' } }, 'passwordPolicy.rejectCommon'],
+    [{ otpAbuse: { perIpPerHour: 0 } }, 'otpAbuse.perIpPerHour'],
+    [{ otpAbuse: { perPrefixPerHour: -1 } }, 'otpAbuse.perPrefixPerHour'],
+    [{ otpAbuse: { prefixLength: 16 } }, 'otpAbuse.prefixLength'],
+    [{ otpAbuse: { allowedCountryCodes: ['+91'] } }, 'otpAbuse.allowedCountryCodes[0]'],
+    [{ otpAbuse: { allowedCountryCodes: ['91', '91'] } }, 'otpAbuse.allowedCountryCodes[1]'],
+    [{ otpAbuse: { brandDailyBudget: 1.5 } }, 'otpAbuse.brandDailyBudget'],
+    [{ otpAbuse: { typo: 1 } }, 'otpAbuse.typo'],
+    [{ loginAbuse: { perIpPerMinute: 0 } }, 'loginAbuse.perIpPerMinute'],
+    [{ loginAbuse: { perIdentifierPerMinute: 'x' } }, 'loginAbuse.perIdentifierPerMinute'],
     [{ ipRateLimit: { requestsPerMinute: 0 } }, 'ipRateLimit.requestsPerMinute'],
     [{ ipRateLimit: {} }, 'ipRateLimit.requestsPerMinute'],
     [{ ipRateLimit: 120 }, 'ipRateLimit'],
