@@ -8,5 +8,12 @@ export interface AppDeps extends FlowDeps {
   outbox: OutboxStore;
   health: HealthCheck[];
   adminToken: string;
+  /** Optional second credential accepted by token/introspect (API gateways). */
+  gatewayToken: string | null;
   logger: Logger;
+  http: {
+    /** Whether X-Forwarded-For is believed (AUTH_TRUST_PROXY); false by default. */
+    trustProxy: boolean | number | string[];
+    requestTimeoutMs: number;
+  };
 }

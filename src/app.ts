@@ -9,6 +9,9 @@ import { registerRoutes } from './http/routes.ts';
 export const BODY_LIMIT = 16 * 1024;
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
 
+/** Trust the nearest `n` proxies (a hop count). */
+const hops = (n: number) => (_addr: string, i: number) => i < n;
+
 export function buildApp(deps: AppDeps): FastifyInstance {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
@@ -21,10 +24,24 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     },
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false } },
     return503OnClosing: true,
+    // X-Forwarded-For is believed only from configured proxies (AUTH_TRUST_PROXY): otherwise a
+    // client could pick its own address and walk past every per-IP limit.
+    trustProxy: typeof deps.http.trustProxy === 'number' ? hops(deps.http.trustProxy) : deps.http.trustProxy,
+    // Slow clients cannot hold connections open forever.
+    requestTimeout: deps.http.requestTimeoutMs,
+    connectionTimeout: deps.http.requestTimeoutMs + 5000,
   });
 
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
+    // Responses carry tokens and personal data: never cached, never sniffed or framed.
+    reply.header('cache-control', 'no-store');
+    reply.header('pragma', 'no-cache');
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('x-frame-options', 'DENY');
+    reply.header('referrer-policy', 'no-referrer');
+    reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
+    reply.header('strict-transport-security', 'max-age=31536000; includeSubDomains');
   });
   // One log line per request: never the body, headers or query (they may hold secrets).
   app.addHook('onResponse', async (req, reply) => {

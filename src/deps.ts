@@ -121,7 +121,10 @@ export async function buildDeps(config: AppConfig, opts: BuildOptions = {}): Pro
     tokens: new TokenService(config.signingSecret, config.issuer),
     sealer: aesSealer(config.otpSecret),
     keyReuseGraceMs: config.keyReuseGraceSeconds * 1000,
+    testOtpsAllowed: config.nodeEnv !== 'production' || config.allowTestOtps,
     adminToken: config.adminToken,
+    gatewayToken: config.gatewayToken,
     logger,
+    http: { trustProxy: config.trustProxy, requestTimeoutMs: config.requestTimeoutMs },
   };
 }

@@ -7,6 +7,8 @@
 // the default, and `AUTH_ADMIN_TOKEN=` in production is reported as missing).
 
 import * as path from 'node:path';
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { ConfigError, MIN_SECRET_LENGTH, loadOrCreateDevSecrets } from './secrets.ts';
 
 export { ConfigError } from './secrets.ts';
@@ -43,6 +45,21 @@ export interface AppConfig {
   redisUrl: string | null;
   /** REDIS_KEY_PREFIX, default 'ae:': lets several deployments share one Redis. */
   redisKeyPrefix: string;
+  /** AUTH_TRUST_PROXY: whether X-Forwarded-For is believed (fastify trustProxy). Default false. */
+  trustProxy: boolean | number | string[];
+  /** AUTH_ALLOW_TEST_OTPS: in production, brand testOtps work only when this is true. */
+  allowTestOtps: boolean;
+  /** AUTH_GATEWAY_TOKEN: optional bearer credential for token/introspect (besides the admin token). */
+  gatewayToken: string | null;
+  /** AUTH_SIGNING_ALG: HS256 (default, AUTH_SIGNING_SECRET) or ES256 / EdDSA (AUTH_SIGNING_PRIVATE_KEY_FILE). */
+  signingAlg: 'HS256' | 'ES256' | 'EdDSA';
+  /** PEM of the current asymmetric signing key (ES256/EdDSA). */
+  signingPrivateKeyPem: string | null;
+  /** Verify-only keys of earlier signers: previous HS256 secrets and/or public key PEMs. */
+  previousSecrets: string[];
+  previousPublicKeyPems: string[];
+  /** AUTH_REQUEST_TIMEOUT_MS: a request that takes longer is cut off. Default 10000. */
+  requestTimeoutMs: number;
   /** Names of secret variables generated (not read) during this start. */
   generatedSecrets: string[];
 }
@@ -144,6 +161,63 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
   const redisKeyPrefix = read(env, 'REDIS_KEY_PREFIX') ?? 'ae:';
   if (!/^[A-Za-z0-9:_.-]{1,64}$/.test(redisKeyPrefix)) problems.push(`REDIS_KEY_PREFIX: must be 1-64 of letters, digits, ':', '_', '.', '-' (got ${shown(redisKeyPrefix)})`);
 
+  // AUTH_TRUST_PROXY: unset/false = the socket address is the client; true = believe every
+  // proxy; a number = that many hops; else a comma list of proxy addresses/CIDRs.
+  let trustProxy: boolean | number | string[] = false;
+  const rawTrust = read(env, 'AUTH_TRUST_PROXY');
+  if (rawTrust !== undefined && rawTrust !== 'false') {
+    if (rawTrust === 'true') trustProxy = true;
+    else if (/^\d{1,2}$/.test(rawTrust)) trustProxy = Number(rawTrust);
+    else {
+      const list = rawTrust.split(',').map((x) => x.trim()).filter(Boolean);
+      const bad = list.filter((x) => { const [ip, bits] = x.split('/'); return isIP(ip) === 0 || (bits !== undefined && !/^\d{1,3}$/.test(bits)); });
+      if (list.length === 0 || bad.length > 0) problems.push(`AUTH_TRUST_PROXY: must be true, false, a hop count or a comma list of IP addresses / CIDRs (got ${shown(rawTrust)})`);
+      else trustProxy = list;
+    }
+  }
+
+  const flag = (name: string): boolean => {
+    const v = read(env, name);
+    if (v === undefined || v === 'false') return false;
+    if (v === 'true') return true;
+    problems.push(`${name}: must be true or false (got ${shown(v)})`);
+    return false;
+  };
+  const allowTestOtps = flag('AUTH_ALLOW_TEST_OTPS');
+
+  const gatewayToken = read(env, 'AUTH_GATEWAY_TOKEN') ?? null;
+  if (gatewayToken !== null && gatewayToken.length < MIN_SECRET_LENGTH) problems.push(`AUTH_GATEWAY_TOKEN: must be at least ${MIN_SECRET_LENGTH} characters`);
+
+  const rawAlg = read(env, 'AUTH_SIGNING_ALG') ?? 'HS256';
+  let signingAlg: AppConfig['signingAlg'] = 'HS256';
+  if (rawAlg === 'HS256' || rawAlg === 'ES256' || rawAlg === 'EdDSA') signingAlg = rawAlg;
+  else problems.push(`AUTH_SIGNING_ALG: must be HS256, ES256 or EdDSA (got ${shown(rawAlg)})`);
+  const readPemFile = (name: string): string | null => {
+    const file = read(env, name);
+    if (file === undefined) return null;
+    try {
+      return readFileSync(file, 'utf8');
+    } catch {
+      problems.push(`${name}: cannot read the file ${shown(file)}`);
+      return null;
+    }
+  };
+  const signingPrivateKeyPem = readPemFile('AUTH_SIGNING_PRIVATE_KEY_FILE');
+  if (signingAlg !== 'HS256' && signingPrivateKeyPem === null) problems.push(`AUTH_SIGNING_PRIVATE_KEY_FILE: is required with AUTH_SIGNING_ALG=${signingAlg}`);
+  const publicPems = readPemFile('AUTH_SIGNING_PUBLIC_KEYS_FILE');
+  const previousPublicKeyPems = publicPems === null ? [] : (publicPems.match(/-----BEGIN PUBLIC KEY-----[\s\S]+?-----END PUBLIC KEY-----/g) ?? []);
+  if (publicPems !== null && previousPublicKeyPems.length === 0) problems.push('AUTH_SIGNING_PUBLIC_KEYS_FILE: holds no "BEGIN PUBLIC KEY" PEM');
+  const previousSecrets = (read(env, 'AUTH_SIGNING_SECRETS_PREVIOUS') ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+  if (previousSecrets.some((x) => x.length < MIN_SECRET_LENGTH)) problems.push(`AUTH_SIGNING_SECRETS_PREVIOUS: every secret must be at least ${MIN_SECRET_LENGTH} characters`);
+
+  let requestTimeoutMs = 10_000;
+  const rawTimeout = read(env, 'AUTH_REQUEST_TIMEOUT_MS');
+  if (rawTimeout !== undefined) {
+    const n = /^\d{1,6}$/.test(rawTimeout) ? Number(rawTimeout) : NaN;
+    if (n >= 100 && n <= 600_000) requestTimeoutMs = n;
+    else problems.push(`AUTH_REQUEST_TIMEOUT_MS: must be an integer between 100 and 600000 (got ${shown(rawTimeout)})`);
+  }
+
   // Secrets: messages say only what is wrong, never the value (nor its length).
   const secrets: Partial<Record<SecretVariable, string>> = {};
   const missing: SecretVariable[] = [];
@@ -179,6 +253,14 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     databaseUrl,
     redisUrl,
     redisKeyPrefix,
+    trustProxy,
+    allowTestOtps,
+    gatewayToken,
+    signingAlg,
+    signingPrivateKeyPem,
+    previousSecrets,
+    previousPublicKeyPems,
+    requestTimeoutMs,
     adminToken: secrets.AUTH_ADMIN_TOKEN as string,
     signingSecret: secrets.AUTH_SIGNING_SECRET as string,
     otpSecret: secrets.AUTH_OTP_SECRET as string,

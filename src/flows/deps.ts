@@ -27,6 +27,8 @@ export interface FlowDeps {
   sealer: Sealer;
   /** How long a retired key, presented again, returns its successor instead of counting as reuse. */
   keyReuseGraceMs: number;
+  /** Brand testOtps take effect (always outside production; in production only when allowed). */
+  testOtpsAllowed: boolean;
 }
 
 /** The parsed common part of a customer request (spec §1.1), after §1.3's first three checks. */
