@@ -8,6 +8,7 @@ import { systemClock, type Clock } from './domain/clock.ts';
 import { argon2Hasher, type PasswordHasher } from './crypto/password-hasher.ts';
 import { hmacHasher } from './crypto/otp.ts';
 import { TokenService } from './crypto/tokens.ts';
+import { loadSigningKeys } from './crypto/signing-keys.ts';
 import { aesSealer } from './crypto/sealer.ts';
 import type { AuditStore, BrandStore, CredentialStore, HealthCheck, KeyStore, OutboxStore, RevocationStore, UserStore } from './ports/durable-store.ts';
 import type { LimitStore } from './ports/limit-store.ts';
@@ -118,7 +119,16 @@ export async function buildDeps(config: AppConfig, opts: BuildOptions = {}): Pro
     sender: outboxSender(stores.outbox, clock),
     passwords: opts.passwords ?? argon2Hasher(),
     secrets: hmacHasher(config.otpSecret),
-    tokens: new TokenService(config.signingSecret, config.issuer),
+    tokens: new TokenService(
+      await loadSigningKeys({
+        alg: config.signingAlg,
+        secret: config.signingSecret,
+        previousSecrets: config.previousSecrets,
+        privateKeyPem: config.signingPrivateKeyPem,
+        previousPublicKeyPems: config.previousPublicKeyPems,
+      }),
+      config.issuer,
+    ),
     sealer: aesSealer(config.otpSecret),
     keyReuseGraceMs: config.keyReuseGraceSeconds * 1000,
     testOtpsAllowed: config.nodeEnv !== 'production' || config.allowTestOtps,

@@ -5,9 +5,10 @@ import type { AppDeps } from '../app-deps.ts';
 import type { Variant } from '../domain/types.ts';
 import * as admin from './handlers/admin.ts';
 import * as customer from './handlers/customer.ts';
-import { requireAdmin } from './admin-auth.ts';
+import { requireAdmin, requireBearer } from './admin-auth.ts';
+import { introspect } from '../flows/introspect.ts';
 import { failure, ok } from './envelope.ts';
-import { customerBody, Envelope, LoginResponse, Otp, PasswordLoginResponse, RegenerateResponse, Secret, SessionId } from './schemas.ts';
+import { customerBody, Envelope, IntrospectResponse, LoginResponse, Otp, PasswordLoginResponse, RegenerateResponse, Secret, SessionId } from './schemas.ts';
 
 // Customer endpoints: each exists as mobile /auth/v1/<path> and web /auth/v1/web/<path>.
 const CUSTOMER = [
@@ -43,6 +44,13 @@ export function registerRoutes(app: FastifyInstance, deps: AppDeps): void {
   for (const r of ADMIN) {
     app.route({ method: r.method, url: r.url, onRequest: requireAdmin(deps.adminToken), handler: r.handler(deps) });
   }
+  // Gateways: token introspection (admin or gateway credential) and the public signing keys.
+  app.post(
+    '/auth/v1/token/introspect',
+    { onRequest: requireBearer(deps.adminToken, deps.gatewayToken), schema: { body: Type.Object({ token: Secret }, { additionalProperties: true }), response: { 200: IntrospectResponse } } },
+    async (req) => ok(await introspect(deps, (req.body as { token: string }).token)),
+  );
+  app.get('/.well-known/jwks.json', async () => deps.tokens.jwks);
   app.get('/health', { schema: { response: { 200: Type.Object({ status: Envelope.properties.status }) } } }, async () => ok());
   // Readiness: every store answers a ping within a second, else 503 / 1599 (a load balancer
   // stops sending traffic until storage is back).

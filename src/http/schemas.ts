@@ -52,3 +52,9 @@ export const PasswordLoginResponse = Type.Object({
 });
 
 export const RegenerateResponse = Type.Object({ status: StatusOk, auth: Auth });
+
+export const IntrospectResponse = Type.Object({
+  status: StatusOk,
+  active: Type.Boolean(),
+  claims: Type.Optional(Type.Object({}, { additionalProperties: true })),
+});
