@@ -1,6 +1,6 @@
 // buildApp(deps): the HTTP app with no I/O of its own; tests build it with their own deps.
 import { randomUUID } from 'node:crypto';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { AppDeps } from './app-deps.ts';
 import { notFound, sendError } from './http/envelope.ts';
 import { registerRoutes } from './http/routes.ts';
@@ -11,6 +11,19 @@ const SAFE_REQUEST_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
 
 /** Trust the nearest `n` proxies (a hop count). */
 const hops = (n: number) => (_addr: string, i: number) => i < n;
+
+/** Headers of every response. */
+function responseHeaders(req: FastifyRequest, reply: FastifyReply): void {
+  reply.header('x-request-id', req.id);
+  // Responses carry tokens and personal data: never cached, never sniffed or framed.
+  reply.header('cache-control', 'no-store');
+  reply.header('pragma', 'no-cache');
+  reply.header('x-content-type-options', 'nosniff');
+  reply.header('x-frame-options', 'DENY');
+  reply.header('referrer-policy', 'no-referrer');
+  reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
+  reply.header('strict-transport-security', 'max-age=31536000; includeSubDomains');
+}
 
 export function buildApp(deps: AppDeps): FastifyInstance {
   const app = Fastify({
@@ -30,19 +43,15 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     // Slow clients cannot hold connections open forever.
     requestTimeout: deps.http.requestTimeoutMs,
     connectionTimeout: deps.http.requestTimeoutMs + 5000,
+    // Routing errors (a malformed %-escape in the URL, a path parameter over the length limit)
+    // skip the hooks and the error handler; without this they answer fastify's own body.
+    frameworkErrors: (err, req, reply) => {
+      responseHeaders(req, reply);
+      return sendError(err, req, reply);
+    },
   });
 
-  app.addHook('onSend', async (req, reply) => {
-    reply.header('x-request-id', req.id);
-    // Responses carry tokens and personal data: never cached, never sniffed or framed.
-    reply.header('cache-control', 'no-store');
-    reply.header('pragma', 'no-cache');
-    reply.header('x-content-type-options', 'nosniff');
-    reply.header('x-frame-options', 'DENY');
-    reply.header('referrer-policy', 'no-referrer');
-    reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
-    reply.header('strict-transport-security', 'max-age=31536000; includeSubDomains');
-  });
+  app.addHook('onSend', async (req, reply) => responseHeaders(req, reply));
   // One log line per request: never the body, headers or query (they may hold secrets).
   app.addHook('onResponse', async (req, reply) => {
     req.log.info({ method: req.method, route: req.routeOptions.url ?? 'unknown', status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request');

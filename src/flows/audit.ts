@@ -10,6 +10,8 @@ export type AuditType =
   | 'otp_sent'
   | 'otp_send_failed'
   | 'otp_send_refused'
+  | 'test_otp_used'
+  | 'login_refused'
   | 'lock'
   | 'unlock'
   | 'password_reset'

@@ -8,6 +8,7 @@ import { auditEvent } from './audit.ts';
 import { isRevoked, assertTokenMatches } from './token-checks.ts';
 import { identifierKey } from '../domain/types.ts';
 import { idvOf, issueUserToken } from './issue-tokens.ts';
+import { countLoginAttempt } from './login-abuse.ts';
 
 export interface RegenerateResult {
   token: string;
@@ -17,6 +18,8 @@ export interface RegenerateResult {
 const keyError = () => new AuthError(1597);
 
 export async function regenerateWithKey(deps: FlowDeps, ctx: RequestContext, key: string): Promise<RegenerateResult> {
+  // Guessing controls (brand loginAbuse, 1547) before the key is looked at.
+  await countLoginAttempt(deps, ctx, 'regenerate');
   const now = deps.clock.now();
   const v = await deps.tokens.verify(key, { now });
   if (!v || v.claims.rol !== 'AUTH' || v.claims.uid === undefined) throw keyError();
@@ -76,6 +79,8 @@ async function retiredKey(deps: FlowDeps, ctx: RequestContext, user: User, row: 
 }
 
 export async function regenerateWithToken(deps: FlowDeps, ctx: RequestContext, expiredToken: string): Promise<RegenerateResult> {
+  // Guessing controls (brand loginAbuse, 1547) before the token is looked at.
+  await countLoginAttempt(deps, ctx, 'regenerate');
   const now = deps.clock.now();
   const v = await deps.tokens.verify(expiredToken, { now, allowExpiredSeconds: ctx.brand.config.webRegenerateGraceSeconds });
   if (!v || v.claims.rol !== 'USER' || v.claims.uid === undefined) throw new AuthError(1525);

@@ -1,44 +1,78 @@
 // Spec §3.2 otp/generate: create, store (keyed hash only) and deliver an OTP for a session.
-// Order after the session checks: account lock (1544), otpEnabled (1503), resend cooldown
-// (1547), per-identifier limits (1534). A refused request is counted against nothing, and a
-// failed delivery gives back everything it took (I5: reserve before the provider call).
+// Order after the session checks of §1.3 (and the per-IP request limit, request-context.ts):
+//   1. account lock (1544)
+//   2. otpEnabled (1503)
+//   3. payload hash, when the brand's encryption covers OTP (5004, spec §7; payload-hash.ts)
+//   4. country allowlist of the destination (1534, otpAbuse.allowedCountryCodes): a static rule,
+//      so it is judged before anything is claimed or counted
+//   5. resend cooldown of the session (1547), claimed atomically on the session
+//   6. ONE all-or-nothing reservation of every send-counting window (otp-abuse.ts): client
+//      address (1547), number prefix, brand daily budget, identifier window, identifier day
+//      (1534); when it is refused, the first full one in that order decides the code
+//   7. delivery; a failure gives back the reservation and the cooldown claim (1503)
+// Every refusal of steps 3-6 happens before the provider is called, counts against nothing
+// (the cooldown claim is undone) and writes an `otp_send_refused` audit event {code, reason}.
 import { fail } from '../domain/errors.ts';
 import { identifierKey, type BrandConfig, type Channel, type Identifier } from '../domain/types.ts';
 import { generateOtp } from '../crypto/otp.ts';
-import type { WindowLimit } from '../ports/limit-store.ts';
 import type { FlowDeps, RequestContext } from './deps.ts';
 import { audit } from './audit.ts';
 import { assertNotLocked } from './lockout.ts';
+import { countryRefusal, explainRefusal, sendLimits } from './otp-abuse.ts';
+import { payloadHashRefusal } from './payload-hash.ts';
 import { loadSession } from './session-checks.ts';
 
-const DAY_MS = 24 * 3600 * 1000;
+const DAY_S = 24 * 3600;
 const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
 
-export async function sendOtp(deps: FlowDeps, ctx: RequestContext, sessionId: string): Promise<void> {
+/** The §7 fields of the body, untouched. */
+export interface SendProof {
+  hash?: unknown;
+  timeStamp?: unknown;
+  /** identifierValue exactly as the body sent it (legacy shape: its `mobile`). */
+  rawIdentifierValue: string;
+}
+
+export async function sendOtp(deps: FlowDeps, ctx: RequestContext, sessionId: string, proof?: SendProof): Promise<void> {
   const session = await loadSession(deps, ctx, sessionId, 1541);
   const { config, name } = ctx.brand;
   const user = await deps.users.findUser(name, session.identifier);
   await assertNotLocked(deps, ctx, user, session.identifier);
   if (!config.otpEnabled) fail(1503);
 
+  const hashRefusal = await payloadHashRefusal(deps, ctx.brand, 'OTP', {
+    hash: proof?.hash,
+    timeStamp: proof?.timeStamp,
+    identifierValue: proof?.rawIdentifierValue ?? ctx.identifier.value,
+    sessionId,
+  });
+  if (hashRefusal !== null) return refuse(deps, ctx, 5004, hashRefusal);
+
+  const to: Identifier = session.destination ?? session.identifier;
+  const notAllowed = countryRefusal(config, to);
+  // 1534 (not 1503): the number may receive no OTP at all, and 1503 reads as "try again"; a
+  // day's Retry-After tells a client not to retry soon (the brand's list may change).
+  if (notAllowed !== null) return refuse(deps, ctx, 1534, notAllowed, DAY_S);
+
   const now = deps.clock.now();
   const claim = await deps.sessions.claimSend(session.id, now, config.otpResendCooldownSeconds * 1000);
   if (!claim.ok) {
     if (claim.retryAfterMs === 0) fail(1505); // the session ended meanwhile
-    await audit(deps, ctx, 'otp_send_refused', { code: 1547 });
-    return fail(1547, { retryAfterSeconds: seconds(claim.retryAfterMs) });
+    return refuse(deps, ctx, 1547, 'resend_cooldown', seconds(claim.retryAfterMs));
   }
   const undoClaim = () => deps.sessions.releaseSend(session.id, now, claim.previous);
 
-  const reservation = await deps.limits.reserve(sendLimits(name, config, session.identifier), now);
+  const limits = sendLimits(name, config, session.identifier, to, ctx.ip);
+  const reservation = await deps.limits.reserve(limits.map(({ key, windowMs, max }) => ({ key, windowMs, max })), now);
   if (!reservation.ok) {
     await undoClaim();
-    await audit(deps, ctx, 'otp_send_refused', { code: 1534 });
-    return fail(1534, { retryAfterSeconds: seconds(reservation.retryAfterMs) });
+    const full = await explainRefusal(deps, limits, now);
+    return refuse(deps, ctx, full?.code ?? 1534, full?.reason ?? 'send_limit', seconds(reservation.retryAfterMs));
   }
 
-  const to: Identifier = session.destination ?? session.identifier;
-  const fixed = config.testOtps[identifierKey(session.identifier)] ?? config.testOtps[identifierKey(to)];
+  // In production, brand testOtps count only when the deployment allows them
+  // (AUTH_ALLOW_TEST_OTPS): otherwise a listed identifier gets a real code, really sent.
+  const fixed = deps.testOtpsAllowed ? (config.testOtps[identifierKey(session.identifier)] ?? config.testOtps[identifierKey(to)]) : undefined;
   const code = fixed ?? generateOtp(config.otpLength);
   // An OTP never outlives its session.
   const expiresAt = Math.min(now + config.otpValiditySeconds * 1000, session.expiresAt);
@@ -64,16 +98,14 @@ export async function sendOtp(deps: FlowDeps, ctx: RequestContext, sessionId: st
   const stored = await deps.sessions.setOtp(session.id, { hash: deps.secrets.otpHash(session.id, code), expiresAt, sentAt: now }, now);
   // The session was consumed or expired while we were delivering.
   if (!stored) fail(1505);
+  if (fixed !== undefined) await audit(deps, ctx, 'test_otp_used', { channel });
   await audit(deps, ctx, 'otp_sent', { channel, test: fixed !== undefined });
 }
 
-/** The per-identifier send limits of the brand, across sessions and devices. */
-function sendLimits(brand: string, config: Readonly<BrandConfig>, id: Identifier): WindowLimit[] {
-  const limits: WindowLimit[] = [];
-  const key = `otp:${brand}:${identifierKey(id)}`;
-  if (config.otpMaxCount !== null && config.otpTimeOut !== null) limits.push({ key: `${key}:window`, windowMs: config.otpTimeOut * 60_000, max: config.otpMaxCount });
-  if (config.otpDailyLimit !== null) limits.push({ key: `${key}:day`, windowMs: DAY_MS, max: config.otpDailyLimit });
-  return limits;
+/** Audits a refused send and answers it. */
+async function refuse(deps: FlowDeps, ctx: RequestContext, code: 1534 | 1547 | 5004, reason: string, retryAfterSeconds?: number): Promise<never> {
+  await audit(deps, ctx, 'otp_send_refused', { code, reason });
+  return fail(code, retryAfterSeconds === undefined ? undefined : { retryAfterSeconds });
 }
 
 function channelFor(config: Readonly<BrandConfig>, to: Identifier): Channel {

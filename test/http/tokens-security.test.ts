@@ -54,9 +54,9 @@ test('R28: alg none, an unknown kid, a header-supplied key and HS/ES confusion a
     assert.equal(await tokenAccepted(h, confused), false, 'HS256 with the public key as secret');
     // A key the attacker controls, named in the header (jwk) or under an unknown kid.
     const evil = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    const own = await new SignJWT(payload).setProtectedHeader({ ...header, kid: 'attacker' }).sign(evil.privateKey);
+    const own = await new SignJWT(payload).setProtectedHeader({ ...header, alg: 'ES256', kid: 'attacker' }).sign(evil.privateKey);
     assert.equal(await tokenAccepted(h, own), false, 'unknown kid');
-    const embedded = await new SignJWT(payload).setProtectedHeader({ ...header, jwk: evil.publicKey.export({ format: 'jwk' }) as never }).sign(evil.privateKey);
+    const embedded = await new SignJWT(payload).setProtectedHeader({ ...header, alg: 'ES256', jwk: evil.publicKey.export({ format: 'jwk' }) as never }).sign(evil.privateKey);
     assert.equal(await tokenAccepted(h, embedded), false, 'header-supplied jwk');
     // The HS256 deployment secret still verifies HS tokens (issued before a switch) under its own kid only.
     const hs = await new SignJWT(payload).setProtectedHeader({ ...header, alg: 'HS256' }).setIssuer('AUTH ENGINE').sign(createSecretKey(Buffer.from(SECRET)));

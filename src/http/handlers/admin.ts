@@ -2,7 +2,7 @@
 import type { FastifyRequest } from 'fastify';
 import { publicBrandConfig } from '../../domain/brand-config.ts';
 import { fail } from '../../domain/errors.ts';
-import { parseIdentifierKey } from '../../domain/identifier.ts';
+import { normaliseBrandName, parseIdentifierKey } from '../../domain/identifier.ts';
 import { deleteUser, findAdminUser, unlockUser } from '../../flows/admin-users.ts';
 import { deleteBrand, getBrand, putBrand } from '../../flows/brands.ts';
 import type { AppDeps } from '../../app-deps.ts';
@@ -26,6 +26,9 @@ export const deleteBrandHandler: AdminHandler = (deps) => async (req) => {
   return ok();
 };
 
+/** One query parameter: absent or a single string; a repeated one arrives as an array (1519). */
+const single = (v: unknown): string | undefined => (v === undefined || typeof v === 'string' ? v : fail(1519));
+
 /** Parses `limit` (default 50, 1–1000); anything else is 1519. */
 function limitOf(raw: string | undefined): number {
   if (raw === undefined) return 50;
@@ -34,9 +37,11 @@ function limitOf(raw: string | undefined): number {
 }
 
 export const outboxHandler: AdminHandler = (deps) => async (req) => {
-  const q = (req as Params).query;
+  const raw = (req as Params).query;
+  const q = { brand: single(raw.brand), identifier: single(raw.identifier), limit: single(raw.limit) };
   const filter: { brand?: string; identifier?: string; to?: string; limit: number } = { limit: limitOf(q.limit) };
-  if (q.brand !== undefined) filter.brand = q.brand.toUpperCase();
+  // A filter is a brand name like any other (§8: else 1519); PostgreSQL text cannot even hold a NUL.
+  if (q.brand !== undefined) filter.brand = normaliseBrandName(q.brand);
   if (q.identifier !== undefined) {
     // The filter matches the session identifier or the destination the code went to.
     const id = parseIdentifierKey(q.identifier);
@@ -77,7 +82,8 @@ export const deleteUserHandler: AdminHandler = (deps) => async (req) => {
 };
 
 export const auditHandler: AdminHandler = (deps) => async (req) => {
-  const q = (req as Params).query;
-  const events = await deps.audit.listAudit({ brand: q.brand?.toUpperCase(), limit: limitOf(q.limit) });
+  const raw = (req as Params).query;
+  const q = { brand: single(raw.brand), limit: single(raw.limit) };
+  const events = await deps.audit.listAudit({ brand: q.brand === undefined ? undefined : normaliseBrandName(q.brand), limit: limitOf(q.limit) });
   return ok({ events: events.map((e) => ({ ...e, at: new Date(e.at).toISOString() })) });
 };

@@ -25,7 +25,7 @@ const loginResponse = (r: LoginResult) => ok({
 
 export const tokenGenerate: CustomerHandler = (deps, variant) => async (req) => {
   const body = (req as Body<{ password?: string; confirmPassword?: string }>).body;
-  const { ctx, signupMobile, signupEmail } = await parseRequest(body, variant, deps.brands, req.ip);
+  const { ctx, signupMobile, signupEmail } = await parseRequest(body, variant, deps, req.ip);
   const r = await startSession(deps, ctx, { password: body.password, confirmPassword: body.confirmPassword, signupMobile, signupEmail });
   return ok({
     auth: { token: r.token, key: null },
@@ -34,21 +34,21 @@ export const tokenGenerate: CustomerHandler = (deps, variant) => async (req) => 
 };
 
 export const otpGenerate: CustomerHandler = (deps, variant) => async (req) => {
-  const body = (req as Body<{ sessionId: string }>).body;
-  const { ctx } = await parseRequest(body, variant, deps.brands, req.ip);
-  await sendOtp(deps, ctx, body.sessionId);
+  const body = (req as Body<{ sessionId: string; hash?: unknown; timeStamp?: unknown }>).body;
+  const { ctx, rawIdentifierValue } = await parseRequest(body, variant, deps, req.ip);
+  await sendOtp(deps, ctx, body.sessionId, { hash: body.hash, timeStamp: body.timeStamp, rawIdentifierValue });
   return ok();
 };
 
 export const otpValidate: CustomerHandler = (deps, variant) => async (req) => {
   const body = (req as Body<{ sessionId: string; otp: string | number }>).body;
-  const { ctx } = await parseRequest(body, variant, deps.brands, req.ip);
+  const { ctx } = await parseRequest(body, variant, deps, req.ip);
   return loginResponse(await verifyOtp(deps, ctx, body.sessionId, otpText(body.otp, ctx.brand.config.otpLength)));
 };
 
 export const passwordValidate: CustomerHandler = (deps, variant) => async (req) => {
   const body = (req as Body<{ sessionId: string; password: string }>).body;
-  const { ctx } = await parseRequest(body, variant, deps.brands, req.ip);
+  const { ctx } = await parseRequest(body, variant, deps, req.ip);
   const r = await validatePassword(deps, ctx, body.sessionId, body.password);
   return {
     ...loginResponse(r),
@@ -58,7 +58,7 @@ export const passwordValidate: CustomerHandler = (deps, variant) => async (req) 
 
 export const tokenRegenerate: CustomerHandler = (deps, variant) => async (req) => {
   const body = (req as Body<{ key?: string; expiredToken?: string }>).body;
-  const { ctx } = await parseRequest(body, variant, deps.brands, req.ip);
+  const { ctx } = await parseRequest(body, variant, deps, req.ip);
   const r =
     variant === 'mobile'
       ? await regenerateWithKey(deps, ctx, body.key ?? fail(1519))
@@ -68,21 +68,21 @@ export const tokenRegenerate: CustomerHandler = (deps, variant) => async (req) =
 
 export const passwordChange: CustomerHandler = (deps, variant) => async (req) => {
   const body = (req as Body<{ token: string; password: string; newPassword: string; confirmPassword?: string }>).body;
-  const { ctx } = await parseRequest(body, variant, deps.brands, req.ip);
+  const { ctx } = await parseRequest(body, variant, deps, req.ip);
   await changePassword(deps, ctx, { token: body.token, password: body.password, newPassword: body.newPassword, confirmPassword: body.confirmPassword });
   return ok();
 };
 
 export const passwordForget: CustomerHandler = (deps, variant) => async (req) => {
   const body = (req as Body<{ sessionId: string; password: string; confirmPassword?: string }>).body;
-  const { ctx } = await parseRequest(body, variant, deps.brands, req.ip);
+  const { ctx } = await parseRequest(body, variant, deps, req.ip);
   await forgetPassword(deps, ctx, body.sessionId, body.password, body.confirmPassword);
   return ok();
 };
 
 export const tokenExpire: CustomerHandler = (deps, variant) => async (req) => {
   const body = (req as Body<{ token: string; key?: string }>).body;
-  const { ctx } = await parseRequest(body, variant, deps.brands, req.ip);
+  const { ctx } = await parseRequest(body, variant, deps, req.ip);
   await expireToken(deps, ctx, body.token, variant === 'mobile' ? body.key : undefined);
   return ok();
 };
