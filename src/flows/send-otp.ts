@@ -12,7 +12,7 @@
 //   7. delivery; a failure gives back the reservation and the cooldown claim (1503)
 // Every refusal of steps 3-6 happens before the provider is called, counts against nothing
 // (the cooldown claim is undone) and writes an `otp_send_refused` audit event {code, reason}.
-import { fail } from '../domain/errors.ts';
+import { StoreUnavailableError, fail } from '../domain/errors.ts';
 import { identifierKey, type BrandConfig, type Channel, type Identifier } from '../domain/types.ts';
 import { generateOtp } from '../crypto/otp.ts';
 import type { FlowDeps, RequestContext } from './deps.ts';
@@ -88,14 +88,26 @@ export async function sendOtp(deps: FlowDeps, ctx: RequestContext, sessionId: st
     const subject = typeof template === 'string' ? null : fill(template.subject);
     try {
       await deps.sender.send({ brand: name, identifier: identifierKey(session.identifier), channel, to: to.value, subject, text, otp: code });
-    } catch {
+    } catch (err) {
       await deps.limits.release(reservation.id);
       await undoClaim();
+      // Our own storage being down (the outbox provider writes to it) is 1599, not a
+      // delivery failure of the provider.
+      if (err instanceof StoreUnavailableError) throw err;
       await audit(deps, ctx, 'otp_send_failed', { channel });
       return fail(1503);
     }
   }
-  const stored = await deps.sessions.setOtp(session.id, { hash: deps.secrets.otpHash(session.id, code), expiresAt, sentAt: now }, now);
+  let stored: boolean;
+  try {
+    stored = await deps.sessions.setOtp(session.id, { hash: deps.secrets.otpHash(session.id, code), expiresAt, sentAt: now }, now);
+  } catch (err) {
+    // The code went out but could not be stored: it will not validate, so it must not use up
+    // the customer's quota either (best effort: the same store may be the one that is down).
+    await deps.limits.release(reservation.id).catch(() => undefined);
+    await undoClaim().catch(() => undefined);
+    throw err;
+  }
   // The session was consumed or expired while we were delivering.
   if (!stored) fail(1505);
   if (fixed !== undefined) await audit(deps, ctx, 'test_otp_used', { channel });

@@ -21,7 +21,6 @@ export interface TestDatabase {
 }
 
 const TEST_DB = /^ae_test_[0-9a-f]{16}$/;
-const TEST_TEMPLATE = /^ae_test_template_[0-9a-f]{16}$/;
 
 /** The admin connection string with another database name. */
 export function urlFor(database: string, base: string = PG_ADMIN_URL): string {
@@ -53,62 +52,15 @@ export async function dropTestDatabase(name: string): Promise<void> {
   await admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
 }
 
-export interface TemplateDatabase {
-  name: string;
-  /** Drops the template (refuses any name that is not ae_test_template_<16 hex>). */
-  drop(): Promise<void>;
-}
-
-/**
- * A migrated database to copy test databases from (`createTestDatabase({ template })`): a copy
- * costs about half of create + migrate. Nothing stays connected to it (a connection to the
- * template would make every copy fail). Its name is ae_test_template_<16 hex>.
- */
-export async function createTemplateDatabase(): Promise<TemplateDatabase> {
-  const name = `ae_test_template_${randomBytes(8).toString('hex')}`;
-  await admin((c) => c.query(`CREATE DATABASE ${name}`));
-  const drop = () => dropTemplateDatabase(name);
-  const pool = createPgPool(urlFor(name), { max: 1 });
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const db = await createEmptyDatabase();
+  const pool = createPgPool(db.url);
   try {
     await migrate(pool);
   } catch (err) {
     await pool.end().catch(() => undefined);
-    await drop();
+    await db.drop();
     throw err;
-  }
-  await pool.end();
-  return { name, drop };
-}
-
-/** Drops a template this helper created; refuses any other name. */
-export async function dropTemplateDatabase(name: string): Promise<void> {
-  if (!TEST_TEMPLATE.test(name)) throw new Error(`refusing to drop ${JSON.stringify(name)}: not a test template database`);
-  await admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
-}
-
-/**
- * A new migrated test database: created empty and migrated, or — with `template` (a name from
- * createTemplateDatabase) — copied from that already-migrated template.
- */
-export async function createTestDatabase(opts: { template?: string } = {}): Promise<TestDatabase> {
-  let db: { name: string; url: string; drop(): Promise<void> };
-  if (opts.template !== undefined) {
-    if (!TEST_TEMPLATE.test(opts.template)) throw new Error(`not a test template database: ${JSON.stringify(opts.template)}`);
-    const name = `ae_test_${randomBytes(8).toString('hex')}`;
-    await admin((c) => c.query(`CREATE DATABASE ${name} TEMPLATE ${opts.template}`));
-    db = { name, url: urlFor(name), drop: () => dropTestDatabase(name) };
-  } else {
-    db = await createEmptyDatabase();
-  }
-  const pool = createPgPool(db.url);
-  if (opts.template === undefined) {
-    try {
-      await migrate(pool);
-    } catch (err) {
-      await pool.end().catch(() => undefined);
-      await db.drop();
-      throw err;
-    }
   }
   let dropped = false;
   return {

@@ -2,11 +2,12 @@
 // fast argon2 hasher and every log line captured.
 //
 // Storage: by default the embedded one (real SQLite files in a temp dir). With
-// AE_TEST_STORAGE=production every harness gets PostgreSQL + Redis instead: a database of its
-// own (copied from a migrated template made once per test process) and a Redis key prefix of
-// its own; close() drops exactly that database and deletes exactly that prefix's keys. Tests
-// that look at what is stored use the storage-neutral helpers (selectRows, countRows,
-// rawStorageDump), so every test checks the same property in both modes.
+// AE_TEST_STORAGE=production every harness gets PostgreSQL + Redis instead
+// (test-production/helpers): a migrated ae_test_<hex> database of its own, empty, and a Redis
+// key prefix ae:test:<hex>: of its own. close() deletes exactly that prefix's keys and empties
+// the database for the next harness of the same test file; every database the file created is
+// dropped when the file ends. Tests that look at what is stored use the storage-neutral
+// helpers (selectRows, countRows, rawStorageDump), so they check the same property in both modes.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -104,6 +105,8 @@ const productionByDir = new Map<string, ProductionStorage>();
  * dropped when the test file ends.
  */
 const freeDatabases: TestDatabase[] = [];
+/** The first database, created while the rest of the test file loads. */
+let firstDatabase: Promise<TestDatabase> | undefined;
 let resetSql: Promise<string> | undefined;
 
 /** One multi-statement query that empties every table except schema_migrations and restarts every sequence. */
@@ -128,18 +131,34 @@ async function recycle(db: TestDatabase): Promise<void> {
   freeDatabases.push(db);
 }
 
+/** A database of its own for a new harness: an emptied one if there is one, else a new one. */
+function takeDatabase(): Promise<TestDatabase> {
+  const free = freeDatabases.pop();
+  if (free) return Promise.resolve(free);
+  const first = firstDatabase;
+  firstDatabase = undefined;
+  return first ?? createTestDatabase();
+}
+
 if (STORAGE === 'production') {
+  firstDatabase = createTestDatabase();
+  firstDatabase.catch(() => undefined); // reported by the harness that takes it
   // A root-level hook: runs once after every test of the file, and a failure fails the run.
   after(async () => {
     const errors: unknown[] = [];
     for (const s of [...productionByDir.values()]) await s.release({ drop: true }).catch((err) => errors.push(err));
     for (const db of freeDatabases.splice(0)) await db.drop().catch((err) => errors.push(err));
+    if (firstDatabase) {
+      const db = await firstDatabase.catch(() => undefined);
+      firstDatabase = undefined;
+      if (db) await db.drop().catch((err) => errors.push(err));
+    }
     if (errors.length) throw new AggregateError(errors, 'releasing the test databases / Redis prefixes failed');
   });
 }
 
 async function newProductionStorage(dataDir: string): Promise<ProductionStorage> {
-  const db = freeDatabases.pop() ?? (await createTestDatabase());
+  const db = await takeDatabase();
   let redis: TestRedis;
   try {
     redis = await createTestRedis();
