@@ -4,6 +4,8 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import type { AppDeps } from './app-deps.ts';
 import { notFound, sendError } from './http/envelope.ts';
 import { registerRoutes } from './http/routes.ts';
+import { registerOpenApi } from './http/openapi.ts';
+import { countingAudit, createMetrics } from './http/metrics.ts';
 
 /** Spec §1.1: a body over 16 KiB is refused (413, code 1519). */
 export const BODY_LIMIT = 16 * 1024;
@@ -51,13 +53,25 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     },
   });
 
+  // Metrics: this app's own registry; every appended audit event feeds the auth counters.
+  const metrics = createMetrics();
+  app.decorate('metrics', metrics);
+  deps.audit = countingAudit(deps.audit, metrics);
+
   app.addHook('onSend', async (req, reply) => responseHeaders(req, reply));
   // One log line per request: never the body, headers or query (they may hold secrets).
   app.addHook('onResponse', async (req, reply) => {
     req.log.info({ method: req.method, route: req.routeOptions.url ?? 'unknown', status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request');
+    // The route template, never the raw URL (it would carry identifiers and explode the labels).
+    const labels = { route: req.routeOptions.url ?? 'unknown', method: req.method, status: String(reply.statusCode) };
+    metrics.httpRequests.inc(labels);
+    metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
   });
   app.setErrorHandler((err, req, reply) => sendError(err, req, reply));
   app.setNotFoundHandler((_req, reply) => reply.code(404).send(notFound));
-  registerRoutes(app, deps);
+  // OpenAPI first: the swagger plugin records routes as they are added, so the route table is
+  // registered as a plugin queued after it (it inherits every hook, decorator and handler above).
+  registerOpenApi(app);
+  app.register(async (scope) => registerRoutes(scope, deps));
   return app;
 }

@@ -24,6 +24,7 @@ export function sendError(err: unknown, req: FastifyRequest, reply: FastifyReply
   }
   if (err instanceof StoreUnavailableError) {
     req.log.error({ err: err.cause instanceof Error ? err.cause.message : 'unknown' }, 'storage unavailable');
+    req.server.metrics?.storageErrors.inc();
     return reply.code(503).send(failure(1599));
   }
   const fe = err as FastifyError;

@@ -58,6 +58,12 @@ export function registerRoutes(app: FastifyInstance, deps: AppDeps): void {
     const ready = await storesReachable(deps);
     return ready ? ok() : reply.code(503).send(failure(1599));
   });
+  // Prometheus scrape: unauthenticated like /health, so it must stay on the internal network
+  // (block it at the proxy / ingress). Labels hold route templates and codes, never secrets.
+  app.get('/metrics', async (_req, reply) => {
+    reply.header('content-type', app.metrics.registry.contentType);
+    return reply.send(await app.metrics.registry.metrics());
+  });
 }
 
 const READY_TIMEOUT_MS = 1000;
