@@ -6,10 +6,11 @@
 // running, whatever the test did.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after } from 'node:test';
+import { childEnv, freePort } from '../../test/helpers/process.ts';
+export { freePort };
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -65,29 +66,6 @@ export interface Instance {
   stop(signal?: 'SIGTERM' | 'SIGKILL'): Promise<Exit>;
 }
 
-/** A port that was free a moment ago: listen on 0 on loopback, read it, close. */
-export function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', rej);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => res(port));
-    });
-  });
-}
-
-/** Only what the child needs: nothing of this process's NODE_ENV / AUTH_* / DATABASE_URL leaks in. */
-function childEnv(extra: Record<string, string>): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const k of ['PATH', 'HOME', 'TMPDIR', 'SYSTEMROOT']) {
-    const v = process.env[k];
-    if (v !== undefined) env[k] = v;
-  }
-  return { ...env, ...extra };
-}
 
 /** One HTTP request; the body parsed as JSON when it is JSON. Network errors throw. */
 export async function request(base: string, method: string, path: string, body?: unknown, bearer?: string): Promise<Res> {

@@ -4,12 +4,12 @@
 // generated admin token: printed once, kept in DATA_DIR, valid after a restart.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SUCCESS, expectError, expectOk } from '../helpers/spec.ts';
+import { childEnv, freePort } from '../helpers/process.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const SECRETS = {
@@ -47,29 +47,6 @@ const newDataDir = () => {
   return d;
 };
 
-/** A port that was free a moment ago: listen on 0, read it, close. */
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', rej);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => res(port));
-    });
-  });
-}
-
-/** Only what the child needs: nothing of this process's NODE_ENV / AUTH_* leaks in. */
-function childEnv(extra: Record<string, string>): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const k of ['PATH', 'HOME', 'TMPDIR', 'SYSTEMROOT']) {
-    const v = process.env[k];
-    if (v !== undefined) env[k] = v;
-  }
-  return { ...env, ...extra };
-}
 
 async function start(env: Record<string, string>): Promise<Service> {
   const port = await freePort();
