@@ -5,8 +5,8 @@
 import { createPrivateKey } from 'node:crypto';
 import { AuthError } from './errors.ts';
 import { parseIdentifierKey } from './identifier.ts';
-import { CHANNELS, IDENTIFIER_TYPES } from './types.ts';
-import type { BrandConfig, Channel, IdentifierType } from './types.ts';
+import { CHANNELS, IDENTIFIER_TYPES, PROVIDERS } from './types.ts';
+import type { BrandConfig, Channel, ChannelTemplates, IdentifierType, ProviderName } from './types.ts';
 
 type Obj = Record<string, unknown>;
 
@@ -55,6 +55,9 @@ export const DEFAULT_BRAND_CONFIG: BrandConfig = deepFreeze<BrandConfig>({
       WHATSAPP: DEFAULT_TEXT,
       ZALO: DEFAULT_TEXT,
     },
+    locales: {},
+    providers: {},
+    smsFormat: { appHash: null, webOtpDomain: null },
   },
   testOtps: {},
 });
@@ -73,6 +76,13 @@ const MAX_PEM = 16384; // a 4096-bit PKCS#1 PEM is ~3.3 KB
 const MIN_RSA_BITS = 2048; // below this RSA-OAEP gives no real protection
 const ENCRYPTION_ENDPOINTS = ['OTP'] as const;
 const SUB_CHANNELS = ['WHATSAPP', 'ZALO'] as const;
+const MAX_LOCALES = 100;
+/** A BCP 47 language tag, simplified: language, then subtags (`vi`, `pt-BR`, `zh-Hant-TW`). */
+export const LOCALE_RE = /^[a-z]{2,3}(-[a-z0-9]{1,8})*$/i;
+/** Android SMS Retriever: the app hash is 11 base64 characters. */
+const APP_HASH_RE = /^[A-Za-z0-9+/]{11}$/;
+/** WebOTP: a host name (no scheme, port or path). */
+const HOST_RE = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 
 // The detail names the field and the rule, never the value: a value may be a secret (a PEM).
 const invalid = (path: string, what: string): never => {
@@ -131,9 +141,10 @@ const distinctList = <T extends string>(allowed: readonly T[], nonEmpty: boolean
   return out;
 };
 
+/** One of `allowed`, matched case-insensitively and stored as written in `allowed`. */
 const oneOf = <T extends string>(allowed: readonly T[]): Parse<T> => (v, path) => {
   const up = typeof v === 'string' ? v.toUpperCase() : undefined;
-  return allowed.find((a) => a === up) ?? invalid(path, `must be one of ${allowed.join(', ')}`);
+  return allowed.find((a) => a.toUpperCase() === up) ?? invalid(path, `must be one of ${allowed.join(', ')}`);
 };
 
 const regex: Parse<string> = (v, path) => {
@@ -241,11 +252,7 @@ export function parseBrandConfig(input: unknown, previous?: BrandConfig): BrandC
   };
   if (encryption.enabled && encryption.privateKeyPem === null) invalid('encryption.privateKeyPem', 'required when encryption is enabled');
 
-  const ch = opt(o.channels, 'channels', (v, p) => fields(v, p, ['mobileSubChannel', 'fallbackChannels', 'templates'] as const), {});
-  const tp = opt(ch.templates, 'channels.templates', (v, p) => fields(v, p, ['SMS', 'EMAIL', 'WHATSAPP', 'ZALO'] as const), {});
-  const em = opt(tp.EMAIL, 'channels.templates.EMAIL', (v, p) => fields(v, p, ['subject', 'text'] as const), {});
-  const DT = D.channels.templates;
-  const template = text(MAX_TEMPLATE, true);
+  const channels = parseChannels(o.channels);
 
   const config: BrandConfig = {
     otpEnabled: opt(o.otpEnabled, 'otpEnabled', bool, D.otpEnabled),
@@ -298,22 +305,73 @@ export function parseBrandConfig(input: unknown, previous?: BrandConfig): BrandC
       return { requestsPerMinute: count(r.requestsPerMinute, `${p}.requestsPerMinute`) };
     }), D.ipRateLimit),
     encryption,
-    channels: {
-      mobileSubChannel: opt(ch.mobileSubChannel, 'channels.mobileSubChannel', orNull(oneOf(SUB_CHANNELS)), D.channels.mobileSubChannel),
-      fallbackChannels: opt(ch.fallbackChannels, 'channels.fallbackChannels', distinctList<Channel>(CHANNELS, false), []),
-      templates: {
-        SMS: opt(tp.SMS, 'channels.templates.SMS', template, DT.SMS),
-        EMAIL: {
-          subject: opt(em.subject, 'channels.templates.EMAIL.subject', text(MAX_SUBJECT, false), DT.EMAIL.subject),
-          text: opt(em.text, 'channels.templates.EMAIL.text', template, DT.EMAIL.text),
-        },
-        WHATSAPP: opt(tp.WHATSAPP, 'channels.templates.WHATSAPP', template, DT.WHATSAPP),
-        ZALO: opt(tp.ZALO, 'channels.templates.ZALO', template, DT.ZALO),
-      },
-    },
+    channels,
     testOtps: opt(o.testOtps, 'testOtps', testOtps, {}),
   };
   return deepFreeze(config);
+}
+
+/** `channels` (spec §6 and the [ext] locale, provider and SMS-format settings). */
+function parseChannels(input: unknown): BrandConfig['channels'] {
+  const D = DEFAULT_BRAND_CONFIG.channels;
+  const ch = opt(input, 'channels', (v, p) => fields(v, p, ['mobileSubChannel', 'fallbackChannels', 'templates', 'locales', 'providers', 'smsFormat'] as const), {});
+  const templates = parseTemplates(ch.templates, 'channels.templates', D.templates);
+  const locales = opt(ch.locales, 'channels.locales', (v, p) => {
+    if (!isPlainObject(v)) return invalid(p, 'must be an object');
+    const entries = Object.entries(v);
+    if (entries.length > MAX_LOCALES) return invalid(p, `must have at most ${MAX_LOCALES} locales`);
+    const out: Record<string, ChannelTemplates> = {};
+    for (const [tag, t] of entries) {
+      const at = `${p}[${JSON.stringify(tag.slice(0, 40))}]`;
+      if (tag.length > 35 || !LOCALE_RE.test(tag)) return invalid(at, 'must be a language tag such as "vi" or "pt-BR"');
+      const key = tag.toLowerCase();
+      if (Object.hasOwn(out, key)) return invalid(at, 'duplicate locale');
+      // A locale given in part takes the rest from the brand's own templates.
+      out[key] = parseTemplates(t, at, templates);
+    }
+    return out;
+  }, {});
+  const providers = opt(ch.providers, 'channels.providers', (v, p) => {
+    const given = fields(v, p, CHANNELS);
+    const out: Partial<Record<Channel, ProviderName>> = {};
+    for (const c of CHANNELS) {
+      if (given[c] === undefined || given[c] === null) continue;
+      const name = oneOf(PROVIDERS)(given[c], `${p}.${c}`);
+      // nodemailer sends email; an SMS through it would go nowhere.
+      if (name === 'smtp' && c !== 'EMAIL') return invalid(`${p}.${c}`, 'smtp delivers EMAIL only');
+      out[c] = name;
+    }
+    return out;
+  }, {});
+  const sf = opt(ch.smsFormat, 'channels.smsFormat', (v, p) => fields(v, p, ['appHash', 'webOtpDomain'] as const), {});
+  const pattern = (re: RegExp, what: string): Parse<string> => (v, p) => (typeof v === 'string' && re.test(v) ? v : invalid(p, what));
+  return {
+    mobileSubChannel: opt(ch.mobileSubChannel, 'channels.mobileSubChannel', orNull(oneOf(SUB_CHANNELS)), D.mobileSubChannel),
+    fallbackChannels: opt(ch.fallbackChannels, 'channels.fallbackChannels', distinctList<Channel>(CHANNELS, false), []),
+    templates,
+    locales,
+    providers,
+    smsFormat: {
+      appHash: opt(sf.appHash, 'channels.smsFormat.appHash', orNull(pattern(APP_HASH_RE, 'must be the 11-character app hash')), null),
+      webOtpDomain: opt(sf.webOtpDomain, 'channels.smsFormat.webOtpDomain', orNull((v, p) => pattern(HOST_RE, 'must be a host name such as "example.com"')(v, p).toLowerCase()), null),
+    },
+  };
+}
+
+/** A template set; a missing template takes its value from `base`. Every template needs `{otp}`. */
+function parseTemplates(input: unknown, path: string, base: ChannelTemplates): ChannelTemplates {
+  const tp = opt(input, path, (v, p) => fields(v, p, ['SMS', 'EMAIL', 'WHATSAPP', 'ZALO'] as const), {});
+  const em = opt(tp.EMAIL, `${path}.EMAIL`, (v, p) => fields(v, p, ['subject', 'text'] as const), {});
+  const template = text(MAX_TEMPLATE, true);
+  return {
+    SMS: opt(tp.SMS, `${path}.SMS`, template, base.SMS),
+    EMAIL: {
+      subject: opt(em.subject, `${path}.EMAIL.subject`, text(MAX_SUBJECT, false), base.EMAIL.subject),
+      text: opt(em.text, `${path}.EMAIL.text`, template, base.EMAIL.text),
+    },
+    WHATSAPP: opt(tp.WHATSAPP, `${path}.WHATSAPP`, template, base.WHATSAPP),
+    ZALO: opt(tp.ZALO, `${path}.ZALO`, template, base.ZALO),
+  };
 }
 
 export type PublicBrandConfig = Omit<BrandConfig, 'encryption'> & {

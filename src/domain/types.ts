@@ -6,6 +6,17 @@ export type IdentifierType = (typeof IDENTIFIER_TYPES)[number];
 export const CHANNELS = ['SMS', 'EMAIL', 'WHATSAPP', 'ZALO'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
+/** OTP delivery providers (spec §6); which ones exist is a deployment setting. */
+export const PROVIDERS = ['outbox', 'webhook', 'smtp'] as const;
+export type ProviderName = (typeof PROVIDERS)[number];
+
+export interface ChannelTemplates {
+  SMS: string;
+  EMAIL: { subject: string; text: string };
+  WHATSAPP: string;
+  ZALO: string;
+}
+
 /** Which request family a session or token belongs to (spec §1.1). */
 export type Variant = 'mobile' | 'web';
 
@@ -57,7 +68,13 @@ export interface BrandConfig {
   channels: {
     mobileSubChannel: 'WHATSAPP' | 'ZALO' | null;
     fallbackChannels: Channel[];
-    templates: { SMS: string; EMAIL: { subject: string; text: string }; WHATSAPP: string; ZALO: string };
+    templates: ChannelTemplates;
+    /** [ext] Per-locale templates (lower-case BCP 47 tag → templates), completed from `templates`. */
+    locales: Record<string, ChannelTemplates>;
+    /** [ext] The brand's provider per channel; absent = the deployment's choice. */
+    providers: Partial<Record<Channel, ProviderName>>;
+    /** [ext] SMS formats read by phones: Android SMS Retriever app hash, WebOTP origin line. */
+    smsFormat: { appHash: string | null; webOtpDomain: string | null };
   };
   /** `TYPE|normalisedValue` → fixed code. */
   testOtps: Record<string, string>;

@@ -3,6 +3,8 @@
 //   1. account lock (1544)
 //   2. otpEnabled (1503)
 //   3. payload hash, when the brand's encryption covers OTP (5004, spec §7; payload-hash.ts)
+//   3b. channel and destination (otp-delivery.ts): `?fallbackChannel=` not configured or no
+//      provider for the channel (1603), no mobile/email to fall back to (1601/1602)
 //   4. country allowlist of the destination (1534, otpAbuse.allowedCountryCodes): a static rule,
 //      so it is judged before anything is claimed or counted
 //   5. resend cooldown of the session (1547), claimed atomically on the session
@@ -10,14 +12,15 @@
 //      address (1547), number prefix, brand daily budget, identifier window, identifier day
 //      (1534); when it is refused, the first full one in that order decides the code
 //   7. delivery; a failure gives back the reservation and the cooldown claim (1503)
-// Every refusal of steps 3-6 happens before the provider is called, counts against nothing
+// Every refusal of steps 3-6 (and 3b, which is a request error) happens before the provider is called, counts against nothing
 // (the cooldown claim is undone) and writes an `otp_send_refused` audit event {code, reason}.
 import { StoreUnavailableError, fail } from '../domain/errors.ts';
-import { identifierKey, type BrandConfig, type Channel, type Identifier } from '../domain/types.ts';
+import { identifierKey } from '../domain/types.ts';
 import { generateOtp } from '../crypto/otp.ts';
 import type { FlowDeps, RequestContext } from './deps.ts';
 import { audit } from './audit.ts';
 import { assertNotLocked } from './lockout.ts';
+import { chooseDelivery, composeMessage, parseLocale, type DeliveryRequest } from './otp-delivery.ts';
 import { countryRefusal, explainRefusal, sendLimits } from './otp-abuse.ts';
 import { payloadHashRefusal } from './payload-hash.ts';
 import { loadSession } from './session-checks.ts';
@@ -33,7 +36,13 @@ export interface SendProof {
   rawIdentifierValue: string;
 }
 
-export async function sendOtp(deps: FlowDeps, ctx: RequestContext, sessionId: string, proof?: SendProof): Promise<void> {
+/** What the request says about delivery: `?fallbackChannel=`, `mobile`/`email`, `locale`. */
+export interface SendOptions extends DeliveryRequest {
+  locale?: unknown;
+}
+
+export async function sendOtp(deps: FlowDeps, ctx: RequestContext, sessionId: string, proof?: SendProof, options: SendOptions = {}): Promise<void> {
+  const locale = parseLocale(options.locale);
   const session = await loadSession(deps, ctx, sessionId, 1541);
   const { config, name } = ctx.brand;
   const user = await deps.users.findUser(name, session.identifier);
@@ -48,7 +57,10 @@ export async function sendOtp(deps: FlowDeps, ctx: RequestContext, sessionId: st
   });
   if (hashRefusal !== null) return refuse(deps, ctx, 5004, hashRefusal);
 
-  const to: Identifier = session.destination ?? session.identifier;
+  const delivery = chooseDelivery(config, session, user, options);
+  const { channel, to } = delivery;
+  const provider = config.channels.providers[channel] ?? null;
+  if (!deps.sender.canDeliver(channel, provider)) fail(1603);
   const notAllowed = countryRefusal(config, to);
   // 1534 (not 1503): the number may receive no OTP at all, and 1503 reads as "try again"; a
   // day's Retry-After tells a client not to retry soon (the brand's list may change).
@@ -76,18 +88,14 @@ export async function sendOtp(deps: FlowDeps, ctx: RequestContext, sessionId: st
   const code = fixed ?? generateOtp(config.otpLength);
   // An OTP never outlives its session.
   const expiresAt = Math.min(now + config.otpValiditySeconds * 1000, session.expiresAt);
-  const channel = channelFor(config, to);
 
   if (fixed === undefined) {
     // Deliver before storing: if the provider fails, the code the user may already hold
     // stays valid, the quota and the cooldown are given back, and 1503 lets them retry.
-    const minutes = String(Math.ceil((expiresAt - now) / 60000));
-    const fill = (t: string) => t.replaceAll('{otp}', code).replaceAll('{brand}', name).replaceAll('{minutes}', minutes);
-    const template = config.channels.templates[channel];
-    const text = typeof template === 'string' ? fill(template) : fill(template.text);
-    const subject = typeof template === 'string' ? null : fill(template.subject);
+    const minutes = Math.ceil((expiresAt - now) / 60000);
+    const { text, subject } = composeMessage(config, { brand: name, channel, code, minutes, locale });
     try {
-      await deps.sender.send({ brand: name, identifier: identifierKey(session.identifier), channel, to: to.value, subject, text, otp: code });
+      await deps.sender.send({ brand: name, identifier: identifierKey(session.identifier), channel, to: to.value, subject, text, otp: code, provider });
     } catch (err) {
       await deps.limits.release(reservation.id);
       await undoClaim();
@@ -100,7 +108,10 @@ export async function sendOtp(deps: FlowDeps, ctx: RequestContext, sessionId: st
   }
   let stored: boolean;
   try {
-    stored = await deps.sessions.setOtp(session.id, { hash: deps.secrets.otpHash(session.id, code), expiresAt, sentAt: now }, now);
+    // `to` is recorded only when a fallback sent the code elsewhere: OTP validation then marks
+    // that identifier, not the session's usual destination, as proven.
+    const otp = { hash: deps.secrets.otpHash(session.id, code), expiresAt, sentAt: now, to: delivery.elsewhere ? to : null };
+    stored = await deps.sessions.setOtp(session.id, otp, now);
   } catch (err) {
     // The code went out but could not be stored: it will not validate, so it must not use up
     // the customer's quota either (best effort: the same store may be the one that is down).
@@ -118,9 +129,4 @@ export async function sendOtp(deps: FlowDeps, ctx: RequestContext, sessionId: st
 async function refuse(deps: FlowDeps, ctx: RequestContext, code: 1534 | 1547 | 5004, reason: string, retryAfterSeconds?: number): Promise<never> {
   await audit(deps, ctx, 'otp_send_refused', { code, reason });
   return fail(code, retryAfterSeconds === undefined ? undefined : { retryAfterSeconds });
-}
-
-function channelFor(config: Readonly<BrandConfig>, to: Identifier): Channel {
-  if (to.type === 'EMAIL') return 'EMAIL';
-  return config.channels.mobileSubChannel ?? 'SMS';
 }

@@ -64,7 +64,8 @@ async function resolveUser(deps: FlowDeps, ctx: RequestContext, session: Session
   const brand = ctx.brand.name;
   const now = deps.clock.now();
   const pending = session.pendingPassword;
-  const proved = session.destination ?? session.identifier;
+  // A fallback may have sent the code to another identifier of the customer (otp-delivery.ts).
+  const proved = session.otpTo ?? session.destination ?? session.identifier;
 
   if (session.signup) {
     // USERNAME sign-up: the username and the destination the OTP reached are verified;

@@ -13,7 +13,7 @@ import { customerBody, Envelope, IntrospectResponse, LoginResponse, Otp, Passwor
 // Customer endpoints: each exists as mobile /auth/v1/<path> and web /auth/v1/web/<path>.
 const CUSTOMER = [
   { path: 'token/generate', handler: customer.tokenGenerate, response: LoginResponse, body: (v: Variant) => customerBody(v, { password: Secret, confirmPassword: Secret }) },
-  { path: 'otp/generate', handler: customer.otpGenerate, response: Envelope, body: (v: Variant) => customerBody(v, { sessionId: SessionId }, ['sessionId']) },
+  { path: 'otp/generate', handler: customer.otpGenerate, response: Envelope, body: (v: Variant) => customerBody(v, { sessionId: SessionId, locale: Type.String({ maxLength: 35 }) }, ['sessionId']) },
   { path: 'otp/validate', handler: customer.otpValidate, response: LoginResponse, body: (v: Variant) => customerBody(v, { sessionId: SessionId, otp: Otp }, ['sessionId', 'otp']) },
   { path: 'password/validate', handler: customer.passwordValidate, response: PasswordLoginResponse, body: (v: Variant) => customerBody(v, { sessionId: SessionId, password: Secret }, ['sessionId', 'password']) },
   { path: 'token/regenerate', handler: customer.tokenRegenerate, response: RegenerateResponse, body: (v: Variant) => customerBody(v, v === 'mobile' ? { key: Secret } : { expiredToken: Secret }, v === 'mobile' ? ['key'] : ['expiredToken']) },

@@ -26,11 +26,21 @@ export interface Session {
   otpHash: string | null;
   otpExpiresAt: number | null;
   otpSentAt: number | null;
+  /** Where the current OTP went when a fallback sent it somewhere else than `destination ?? identifier`. */
+  otpTo: Identifier | null;
   otpFailures: number;
   consumed: boolean;
 }
 
-export type NewSession = Omit<Session, 'otpHash' | 'otpExpiresAt' | 'otpSentAt' | 'otpFailures' | 'consumed'>;
+export type NewSession = Omit<Session, 'otpHash' | 'otpExpiresAt' | 'otpSentAt' | 'otpTo' | 'otpFailures' | 'consumed'>;
+
+/** A new OTP of a session; `to` only when it went elsewhere than `destination ?? identifier`. */
+export interface NewOtp {
+  hash: string;
+  expiresAt: number;
+  sentAt: number;
+  to?: Identifier | null;
+}
 
 export interface SessionStore {
   create(session: NewSession): Promise<void>;
@@ -41,7 +51,7 @@ export interface SessionStore {
    * `otpFailures`: the wrong-attempt budget belongs to the session, so resending cannot
    * buy more guesses. @returns false when the session is unknown, expired or consumed.
    */
-  setOtp(id: string, otp: { hash: string; expiresAt: number; sentAt: number }, now: number): Promise<boolean>;
+  setOtp(id: string, otp: NewOtp, now: number): Promise<boolean>;
   /**
    * Claims the right to send an OTP now: atomically records `now` as the last send time,
    * only if the previous send is at least `minGapMs` old (the resend cooldown).

@@ -6,6 +6,7 @@ import type { OtpSender } from '../ports/otp-sender.ts';
 
 export function outboxSender(outbox: OutboxStore, clock: Clock): OtpSender {
   return {
+    canDeliver: () => true,
     send: (m) => outbox.appendOutbox({ brand: m.brand, identifier: m.identifier, channel: m.channel, to: m.to, text: m.text, otp: m.otp, createdAt: clock.now() }),
   };
 }

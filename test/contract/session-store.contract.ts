@@ -54,7 +54,7 @@ export function sessionStoreContract(name: string, make: MakeSessionStore): void
     ...over,
   });
 
-  const fresh = (s: NewSession): Session => ({ ...s, otpHash: null, otpExpiresAt: null, otpSentAt: null, otpFailures: 0, consumed: false });
+  const fresh = (s: NewSession): Session => ({ ...s, otpHash: null, otpExpiresAt: null, otpSentAt: null, otpTo: null, otpFailures: 0, consumed: false });
   const otp = (hash: string) => ({ hash, expiresAt: base + 10 * MINUTE, sentAt: base });
 
   describe(`SessionStore contract: ${name}`, () => {
@@ -106,6 +106,20 @@ export function sessionStoreContract(name: string, make: MakeSessionStore): void
         assert.equal(await store.setOtp(s.id, { hash: 'hash-2', expiresAt: later + 5 * MINUTE, sentAt: later }, later), true);
         got = await store.get(s.id, later);
         assert.deepEqual(got, { ...fresh(s), otpHash: 'hash-2', otpExpiresAt: later + 5 * MINUTE, otpSentAt: later, otpFailures: 2 });
+      });
+    });
+
+    test('setOtp records where a fallback sent the OTP; the next OTP without `to` clears it', async () => {
+      await withStore(async (store) => {
+        const s = fullSession();
+        await store.create(s);
+        const to = { type: 'EMAIL' as const, value: 'fallback@example.com' };
+        assert.equal(await store.setOtp(s.id, { ...otp('hash-1'), to }, base), true);
+        assert.deepEqual((await store.get(s.id, base))?.otpTo, to);
+        assert.equal(await store.setOtp(s.id, otp('hash-2'), base), true);
+        const got = await store.get(s.id, base);
+        assert.equal(got?.otpTo, null);
+        assert.equal(got?.otpHash, 'hash-2');
       });
     });
 

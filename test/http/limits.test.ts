@@ -197,6 +197,7 @@ for (const v of VARIANTS) {
       const orig = h.deps.sender;
       let attempts = 0;
       h.deps.sender = {
+        canDeliver: () => true,
         send: async () => {
           attempts++;
           throw new Error('provider down');
@@ -238,7 +239,7 @@ for (const v of VARIANTS) {
       expectOk(await send(h, s), `${v} first send`);
       const held = await h.lastOtp('LIM', `MOBILE|${value}`);
       const orig = h.deps.sender;
-      h.deps.sender = { send: async () => Promise.reject(new Error('provider down')) };
+      h.deps.sender = { canDeliver: () => true, send: async () => Promise.reject(new Error('provider down')) };
       try {
         expectError(await send(h, s), 1503, `${v} resend fails`);
       } finally {
@@ -256,7 +257,7 @@ for (const v of VARIANTS) {
     const value = '919800000051';
     await withBrands({ Lim: { otpMaxCount: 2, otpTimeOut: 10, testOtps: { [`MOBILE|${value}`]: '999999' } } }, async (h) => {
       const orig = h.deps.sender;
-      h.deps.sender = { send: async () => assert.fail('a test OTP must not be delivered') };
+      h.deps.sender = { canDeliver: () => true, send: async () => assert.fail('a test OTP must not be delivered') };
       try {
         const s1 = await sendOk(h, v, 'lim', value, `${v} test OTP 1`);
         await sendOk(h, v, 'lim', value, `${v} test OTP 2`, 'device-2');
@@ -328,7 +329,7 @@ for (const v of VARIANTS) {
       expectOk(await send(h, s), `${v} first send`);
       h.clock.advance(30 * SEC);
       const orig = h.deps.sender;
-      h.deps.sender = { send: async () => Promise.reject(new Error('provider down')) };
+      h.deps.sender = { canDeliver: () => true, send: async () => Promise.reject(new Error('provider down')) };
       try {
         expectError(await send(h, s), 1503, `${v} the resend fails`);
       } finally {

@@ -82,9 +82,9 @@ for (const v of VARIANTS) {
       const sessionId = (await h.post(url(v, 'token/generate'), id)).body.user.sessionId;
       const orig = h.deps.sender;
       try {
-        h.deps.sender = { send: async () => { throw new Error('provider down'); } };
+        h.deps.sender = { canDeliver: () => true, send: async () => { throw new Error('provider down'); } };
         expectError(await h.post(url(v, 'otp/generate'), { ...id, sessionId }), 1503, 'provider failure');
-        h.deps.sender = { send: async () => { throw new StoreUnavailableError(new Error('db down')); } };
+        h.deps.sender = { canDeliver: () => true, send: async () => { throw new StoreUnavailableError(new Error('db down')); } };
         expectError(await h.post(url(v, 'otp/generate'), { ...id, sessionId }), 1599, 'our store down');
       } finally {
         h.deps.sender = orig;

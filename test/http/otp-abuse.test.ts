@@ -34,7 +34,7 @@ async function postFrom(h: Harness, ip: string, path: string, body: unknown, hea
 function countSends(h: Harness): OtpMessage[] {
   const sent: OtpMessage[] = [];
   const orig = h.deps.sender;
-  h.deps.sender = { send: async (m) => { sent.push(m); return orig.send(m); } };
+  h.deps.sender = { canDeliver: () => true, send: async (m) => { sent.push(m); return orig.send(m); } };
   return sent;
 }
 

@@ -133,7 +133,7 @@ const regen = (h: Harness, v: V, brand: string, value: string, credential: strin
 function captureSends(h: Harness): OtpMessage[] {
   const sent: OtpMessage[] = [];
   const orig = h.deps.sender;
-  h.deps.sender = { send: async (m) => { sent.push(m); return orig.send(m); } };
+  h.deps.sender = { canDeliver: () => true, send: async (m) => { sent.push(m); return orig.send(m); } };
   return sent;
 }
 
@@ -211,7 +211,7 @@ test('R1: codes are CSPRNG-uniform 6-digit strings — chi-square per position, 
     await h.createBrand('R1');
     assert.equal((await h.admin('GET', '/admin/v1/brands/R1')).body.config.otpLength, 6, 'the default is 6 digits');
     const codes: string[] = [];
-    h.deps.sender = { send: async (m) => void codes.push(m.otp) };
+    h.deps.sender = { canDeliver: () => true, send: async (m) => void codes.push(m.otp) };
     const N = 1200;
     for (const v of VARIANTS) {
       // One session, many resends (no cooldown or limit by default): each send draws a new code.

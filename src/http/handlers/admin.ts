@@ -7,6 +7,7 @@ import { deleteUser, findAdminUser, unlockUser } from '../../flows/admin-users.t
 import { deleteBrand, getBrand, putBrand } from '../../flows/brands.ts';
 import type { AppDeps } from '../../app-deps.ts';
 import { ok } from '../envelope.ts';
+import { single } from '../query.ts';
 
 type Params = FastifyRequest<{ Params: Record<string, string>; Querystring: Record<string, string | undefined> }>;
 export type AdminHandler = (deps: AppDeps) => (req: FastifyRequest) => Promise<object>;
@@ -25,9 +26,6 @@ export const deleteBrandHandler: AdminHandler = (deps) => async (req) => {
   await deleteBrand(deps.brands, (req as Params).params.brand);
   return ok();
 };
-
-/** One query parameter: absent or a single string; a repeated one arrives as an array (1519). */
-const single = (v: unknown): string | undefined => (v === undefined || typeof v === 'string' ? v : fail(1519));
 
 /** Parses `limit` (default 50, 1–1000); anything else is 1519. */
 function limitOf(raw: string | undefined): number {

@@ -13,6 +13,7 @@ import { expireToken } from '../../flows/expire-token.ts';
 import { fail } from '../../domain/errors.ts';
 import type { AppDeps } from '../../app-deps.ts';
 import { ok } from '../envelope.ts';
+import { queryParam } from '../query.ts';
 import { otpText, parseRequest, type CustomerBody } from '../request-context.ts';
 
 type Body<T> = FastifyRequest<{ Body: CustomerBody & T }>;
@@ -34,9 +35,10 @@ export const tokenGenerate: CustomerHandler = (deps, variant) => async (req) => 
 };
 
 export const otpGenerate: CustomerHandler = (deps, variant) => async (req) => {
-  const body = (req as Body<{ sessionId: string; hash?: unknown; timeStamp?: unknown }>).body;
+  const body = (req as Body<{ sessionId: string; hash?: unknown; timeStamp?: unknown; locale?: string }>).body;
   const { ctx, rawIdentifierValue } = await parseRequest(body, variant, deps, req.ip);
-  await sendOtp(deps, ctx, body.sessionId, { hash: body.hash, timeStamp: body.timeStamp, rawIdentifierValue });
+  const options = { fallbackChannel: queryParam(req, 'fallbackChannel'), mobile: body.mobile, email: body.email, locale: body.locale };
+  await sendOtp(deps, ctx, body.sessionId, { hash: body.hash, timeStamp: body.timeStamp, rawIdentifierValue }, options);
   return ok();
 };
 

@@ -20,7 +20,7 @@
 // written by separate commands; nothing security-relevant depends on it (it only serves sweep).
 import type { Redis } from 'ioredis';
 import type { HealthCheck } from '../../ports/durable-store.ts';
-import type { NewSession, PendingPassword, Session, SessionStore } from '../../ports/session-store.ts';
+import type { NewOtp, NewSession, PendingPassword, Session, SessionStore } from '../../ports/session-store.ts';
 import { redisCall } from './redis-client.ts';
 
 /** Redis keeps a session this long past its lifetime before dropping it by itself. */
@@ -43,10 +43,11 @@ redis.call('HSET', KEYS[1], 'd', ARGV[1], 'expires_at', ARGV[2], 'otp_failures',
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return 1`,
 
-  // KEYS[1] session; ARGV now, hash, otp_expires_at, sent_at → 1 stored, 0 not live.
+  // KEYS[1] session; ARGV now, hash, otp_expires_at, sent_at, to ('' = none) → 1 stored, 0 not live.
   aeSessionSetOtp: `${LIVE}
 if not live(KEYS[1], ARGV[1]) then return 0 end
 redis.call('HSET', KEYS[1], 'otp_hash', ARGV[2], 'otp_expires_at', ARGV[3], 'otp_sent_at', ARGV[4])
+if ARGV[5] == '' then redis.call('HDEL', KEYS[1], 'otp_to') else redis.call('HSET', KEYS[1], 'otp_to', ARGV[5]) end
 return 1`,
 
   // KEYS[1] session → the new count, or -1 when the session is gone (never creates the key).
@@ -153,13 +154,15 @@ export class RedisSessionStore implements SessionStore, HealthCheck {
       otpHash: h.otp_hash ?? null,
       otpExpiresAt: num(h.otp_expires_at),
       otpSentAt: num(h.otp_sent_at),
+      otpTo: h.otp_to === undefined ? null : (JSON.parse(h.otp_to) as Session['otpTo']),
       otpFailures: Number(h.otp_failures ?? 0),
       consumed: h.consumed === '1',
     };
   }
 
-  async setOtp(id: string, otp: { hash: string; expiresAt: number; sentAt: number }, now: number): Promise<boolean> {
-    const r = await redisCall(() => this.redis.aeSessionSetOtp(this.key(id), String(now), otp.hash, String(otp.expiresAt), String(otp.sentAt)));
+  async setOtp(id: string, otp: NewOtp, now: number): Promise<boolean> {
+    const to = otp.to ? JSON.stringify({ type: otp.to.type, value: otp.to.value }) : '';
+    const r = await redisCall(() => this.redis.aeSessionSetOtp(this.key(id), String(now), otp.hash, String(otp.expiresAt), String(otp.sentAt), to));
     return Number(r) === 1;
   }
 

@@ -17,3 +17,5 @@ export const SESSION_MIGRATIONS: string[] = [
 
 // 2: a password held for reset (password/forget) after the session was created.
 SESSION_MIGRATIONS.push(`ALTER TABLE sessions ADD COLUMN pending_password TEXT;`);
+// 3: where the current OTP went when a fallback channel sent it elsewhere (JSON identifier).
+SESSION_MIGRATIONS.push(`ALTER TABLE sessions ADD COLUMN otp_to TEXT;`);

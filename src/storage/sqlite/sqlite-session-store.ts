@@ -2,7 +2,7 @@
 // (synchronous=NORMAL in WAL mode survives a process crash; only an OS crash may drop the
 // last commits) because sessions are short-lived and a lost one only means "start again".
 import type { HealthCheck } from '../../ports/durable-store.ts';
-import type { NewSession, PendingPassword, Session, SessionStore } from '../../ports/session-store.ts';
+import type { NewOtp, NewSession, PendingPassword, Session, SessionStore } from '../../ports/session-store.ts';
 import { guard, openDatabase, type Db } from './open.ts';
 import { SESSION_MIGRATIONS } from './session-migrations.ts';
 
@@ -17,12 +17,12 @@ export class SqliteSessionStore implements SessionStore, HealthCheck {
     const p = (sql: string) => this.db.prepare(sql);
     this.q = {
       insert: p('INSERT INTO sessions (id, data, expires_at) VALUES (?, ?, ?)'),
-      get: p('SELECT data, expires_at, otp_hash, otp_expires_at, otp_sent_at, otp_failures, consumed, pending_password FROM sessions WHERE id = ? AND expires_at > ?'),
+      get: p('SELECT data, expires_at, otp_hash, otp_expires_at, otp_sent_at, otp_to, otp_failures, consumed, pending_password FROM sessions WHERE id = ? AND expires_at > ?'),
       claimSend: p('UPDATE sessions SET otp_sent_at = ? WHERE id = ? AND consumed = 0 AND expires_at > ? AND (otp_sent_at IS NULL OR otp_sent_at <= ?)'),
       sentAt: p('SELECT otp_sent_at, consumed, expires_at FROM sessions WHERE id = ?'),
       releaseSend: p('UPDATE sessions SET otp_sent_at = ? WHERE id = ? AND otp_sent_at = ?'),
       setPending: p('UPDATE sessions SET pending_password = ? WHERE id = ? AND consumed = 0 AND expires_at > ?'),
-      setOtp: p('UPDATE sessions SET otp_hash = ?, otp_expires_at = ?, otp_sent_at = ? WHERE id = ? AND consumed = 0 AND expires_at > ?'),
+      setOtp: p('UPDATE sessions SET otp_hash = ?, otp_expires_at = ?, otp_sent_at = ?, otp_to = ? WHERE id = ? AND consumed = 0 AND expires_at > ?'),
       fail: p('UPDATE sessions SET otp_failures = otp_failures + 1 WHERE id = ? RETURNING otp_failures'),
       // One guarded UPDATE: SQLite runs it atomically, so of any number of racing callers
       // exactly one sees changes = 1 (Kratos' "used_at IS NULL" pattern).
@@ -50,14 +50,16 @@ export class SqliteSessionStore implements SessionStore, HealthCheck {
         otpHash: (r.otp_hash as string | null) ?? null,
         otpExpiresAt: r.otp_expires_at === null ? null : Number(r.otp_expires_at),
         otpSentAt: r.otp_sent_at === null ? null : Number(r.otp_sent_at),
+        otpTo: r.otp_to === null ? null : (JSON.parse(String(r.otp_to)) as Session['otpTo']),
         otpFailures: Number(r.otp_failures),
         consumed: r.consumed === 1,
       };
     });
   }
 
-  setOtp(id: string, otp: { hash: string; expiresAt: number; sentAt: number }, now: number) {
-    return guard(() => this.q.setOtp.run(otp.hash, otp.expiresAt, otp.sentAt, id, now).changes === 1);
+  setOtp(id: string, otp: NewOtp, now: number) {
+    const to = otp.to ? JSON.stringify({ type: otp.to.type, value: otp.to.value }) : null;
+    return guard(() => this.q.setOtp.run(otp.hash, otp.expiresAt, otp.sentAt, to, id, now).changes === 1);
   }
 
   claimSend(id: string, now: number, minGapMs: number) {
