@@ -27,6 +27,17 @@ function responseHeaders(req: FastifyRequest, reply: FastifyReply): void {
   reply.header('strict-transport-security', 'max-age=31536000; includeSubDomains');
 }
 
+/**
+ * The brand a request is about, for the log line: the customer body's `brand`, else the admin
+ * path's or query's. Only a well-formed brand name (spec §8), upper-cased as stored: the field
+ * is free text from the client, and a log must not carry whatever a caller puts there.
+ */
+function brandOf(req: FastifyRequest): string | undefined {
+  const from = (o: unknown) => (typeof o === 'object' && o !== null ? (o as { brand?: unknown }).brand : undefined);
+  const raw = from(req.body) ?? from(req.params) ?? from(req.query);
+  return typeof raw === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(raw) ? raw.toUpperCase() : undefined;
+}
+
 export function buildApp(deps: AppDeps): FastifyInstance {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
@@ -61,7 +72,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.addHook('onSend', async (req, reply) => responseHeaders(req, reply));
   // One log line per request: never the body, headers or query (they may hold secrets).
   app.addHook('onResponse', async (req, reply) => {
-    req.log.info({ method: req.method, route: req.routeOptions.url ?? 'unknown', status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request');
+    req.log.info({ method: req.method, route: req.routeOptions.url ?? 'unknown', brand: brandOf(req), status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request');
     // The route template, never the raw URL (it would carry identifiers and explode the labels).
     const labels = { route: req.routeOptions.url ?? 'unknown', method: req.method, status: String(reply.statusCode) };
     metrics.httpRequests.inc(labels);

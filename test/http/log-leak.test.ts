@@ -29,7 +29,7 @@ interface Secret {
 class Recorder {
   readonly secrets: Secret[] = [];
   readonly responses: Array<{ path: string; res: Res }> = [];
-  readonly requests: Array<{ id: string; path: string; status: number }> = [];
+  readonly requests: Array<{ id: string; path: string; status: number; json: boolean }> = [];
   private n = 0;
   constructor(private readonly h: Harness) {}
 
@@ -52,7 +52,7 @@ class Recorder {
     const id = `leak-${++this.n}`;
     const res = await this.h.post(path, body, { 'x-request-id': id });
     assert.equal(res.headers['x-request-id'], id);
-    this.requests.push({ id, path, status: res.status });
+    this.requests.push({ id, path, status: res.status, json: typeof body !== 'string' });
     this.responses.push({ path, res });
     return res;
   }
@@ -202,12 +202,18 @@ test('no secret reaches a log line or a customer response (mobile and web, logs 
     const lines = logLines(h);
     const entries = parsed(lines);
 
-    // Logging works: one `request` line per request, carrying its request id and status.
+    // Logging works: one `request` line per request, carrying its request id, brand, route,
+    // status and latency.
     assert.ok(lines.length >= rec.requests.length, 'the log is (nearly) empty: is logging broken?');
     for (const q of rec.requests) {
       const mine = entries.filter((e) => e.reqId === q.id && e.msg === 'request');
       assert.equal(mine.length, 1, `expected one request line for ${q.id} (${q.path})`);
       assert.equal(mine[0].status, q.status, `status logged for ${q.id}`);
+      // A body that is not JSON names no brand.
+      assert.equal(mine[0].brand, q.json ? BRAND.toUpperCase() : undefined, `brand logged for ${q.id}`);
+      assert.equal(mine[0].route, q.path, `route logged for ${q.id}`);
+      assert.equal(mine[0].method, 'POST');
+      assert.equal(typeof mine[0].ms, 'number', `latency logged for ${q.id}`);
     }
     const adminLines = lines.filter((_, i) => entries[i].reqId === adminId);
     assert.ok(adminLines.length >= 1, 'the admin outbox request was not logged');
