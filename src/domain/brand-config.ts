@@ -242,7 +242,10 @@ export function parseBrandConfig(input: unknown, previous?: BrandConfig): BrandC
   const maxLength = opt(pp.maxLength, 'passwordPolicy.maxLength', int(1, 4096), D.passwordPolicy.maxLength);
   if (maxLength < minLength) invalid('passwordPolicy.maxLength', 'must be at least minLength');
 
-  const en = opt(o.encryption, 'encryption', (v, p) => fields(v, p, ['enabled', 'privateKeyPem', 'validSeconds', 'endpoints'] as const), {});
+  // `hasPrivateKey` is what GET shows in place of the key; accepted and ignored, so a GET body
+  // can be PUT back as it is.
+  const en = opt(o.encryption, 'encryption', (v, p) => fields(v, p, ['enabled', 'privateKeyPem', 'validSeconds', 'endpoints', 'hasPrivateKey'] as const), {});
+  if (en.hasPrivateKey !== undefined && typeof en.hasPrivateKey !== 'boolean') invalid('encryption.hasPrivateKey', 'must be a boolean');
   const givenKey = opt(en.privateKeyPem, 'encryption.privateKeyPem', orNull(privateKeyPem), null);
   const encryption: BrandConfig['encryption'] = {
     enabled: opt(en.enabled, 'encryption.enabled', bool, D.encryption.enabled),

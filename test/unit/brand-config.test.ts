@@ -233,6 +233,11 @@ test('an absent or null privateKeyPem keeps the previous key (GET → edit → P
   assert.equal(roundTrip.encryption.privateKeyPem, PKCS8);
   assert.equal(roundTrip.encryption.enabled, true);
   assert.equal(roundTrip.otpLength, 8);
+  // The GET body as it is (with `hasPrivateKey`) is accepted too, and keeps the key.
+  const verbatim = parseBrandConfig(JSON.parse(JSON.stringify(shown)), prev);
+  assert.equal(verbatim.encryption.privateKeyPem, PKCS8);
+  assert.ok(!('hasPrivateKey' in verbatim.encryption), 'hasPrivateKey is not stored');
+  assert.throws(() => parseBrandConfig({ encryption: { hasPrivateKey: 'yes' } }), (e: AuthError) => e.code === 1519 && String(e.detail).includes('hasPrivateKey'));
   assert.equal(parseBrandConfig({ encryption: { enabled: true } }, prev).encryption.privateKeyPem, PKCS8);
   assert.equal(parseBrandConfig({}, prev).encryption.privateKeyPem, PKCS8);
   // A new key given replaces the old one.
