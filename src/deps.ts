@@ -26,12 +26,20 @@ import { PgRevocationStore } from './storage/postgres/pg-revocation-store.ts';
 import { PgCredentialStore } from './storage/postgres/pg-credential-store.ts';
 import { createRedis, redisReady } from './storage/redis/redis-client.ts';
 import { RedisSessionStore } from './storage/redis/redis-session-store.ts';
+import type { OtpSender } from './ports/otp-sender.ts';
+import type { ProviderName } from './domain/types.ts';
 import { outboxSender } from './senders/outbox-sender.ts';
+import { webhookSender } from './senders/webhook-sender.ts';
+import { smtpSender } from './senders/smtp-sender.ts';
+import { deliveryRouter } from './senders/delivery-router.ts';
 
 /** Paths that must never reach a log line, whatever a future log call passes in. */
+// Fields that hold a secret wherever they appear (request bodies, stored rows, messages): a
+// safety net under the rule that no code logs them in the first place (test/http/log-leak).
+const SECRET_FIELDS = ['password', 'confirmPassword', 'newPassword', 'otp', 'key', 'token', 'expiredToken', 'hash', 'privateKeyPem', 'text', 'passwordHash', 'secret'];
 export const REDACT_PATHS = [
-  'password', 'confirmPassword', 'newPassword', 'otp', 'key', 'token', 'expiredToken', 'hash',
-  '*.password', '*.confirmPassword', '*.newPassword', '*.otp', '*.key', '*.token', '*.expiredToken', '*.hash',
+  ...SECRET_FIELDS,
+  ...SECRET_FIELDS.map((f) => `*.${f}`),
   'req.headers.authorization', 'headers.authorization',
 ];
 
@@ -109,14 +117,36 @@ async function productionStores(config: AppConfig, logger: Logger): Promise<Stor
   };
 }
 
+/**
+ * The OTP sender: a router over the providers this deployment configured (spec §6). The
+ * outbox is always there (a brand may choose it, and the admin outbox API reads it).
+ */
+function buildSender(config: AppConfig, outbox: OutboxStore, clock: Clock, logger: Logger): { sender: OtpSender; health: HealthCheck[] } {
+  const d = config.delivery;
+  const log = logger.child({ component: 'otp-delivery' });
+  const providers: Partial<Record<ProviderName, OtpSender>> = { outbox: outboxSender(outbox, clock) };
+  const health: HealthCheck[] = [];
+  if (d.webhook !== null) providers.webhook = webhookSender({ ...d.webhook, logger: log });
+  if (d.smtp !== null) {
+    const smtp = smtpSender({ ...d.smtp, logger: log });
+    providers.smtp = smtp;
+    // Not a readiness check (a slow mail relay must not take the instance out of rotation):
+    // listed only so that shutdown closes the pooled SMTP connections.
+    health.push({ ping: async () => undefined, close: async () => smtp.close() });
+  }
+  return { sender: deliveryRouter({ providers, defaultProvider: d.defaultProvider, perChannel: d.perChannel, logger: log }), health };
+}
+
 export async function buildDeps(config: AppConfig, opts: BuildOptions = {}): Promise<AppDeps> {
   const clock = opts.clock ?? systemClock;
   const logger = createLogger(config.logLevel, opts.logDestination);
   const stores = config.databaseUrl !== null ? await productionStores(config, logger) : embeddedStores(config.dataDir);
+  const delivery = buildSender(config, stores.outbox, clock, logger);
   return {
     ...stores,
+    health: [...stores.health, ...delivery.health],
     clock,
-    sender: outboxSender(stores.outbox, clock),
+    sender: delivery.sender,
     passwords: opts.passwords ?? argon2Hasher(),
     secrets: hmacHasher(config.otpSecret),
     tokens: new TokenService(

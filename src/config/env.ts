@@ -10,6 +10,8 @@ import * as path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { ConfigError, MIN_SECRET_LENGTH, loadOrCreateDevSecrets } from './secrets.ts';
+import { CHANNELS, PROVIDERS, type Channel, type ProviderName } from '../domain/types.ts';
+import { webhookWorstCaseMs } from '../senders/webhook-sender.ts';
 
 export { ConfigError } from './secrets.ts';
 
@@ -60,8 +62,21 @@ export interface AppConfig {
   previousPublicKeyPems: string[];
   /** AUTH_REQUEST_TIMEOUT_MS: a request that takes longer is cut off. Default 10000. */
   requestTimeoutMs: number;
+  /** OTP delivery providers (spec §6; docs/delivery.md). */
+  delivery: DeliveryConfig;
   /** Names of secret variables generated (not read) during this start. */
   generatedSecrets: string[];
+}
+
+export interface DeliveryConfig {
+  /** AUTH_OTP_PROVIDER, default 'outbox': the provider of every channel not named below. */
+  defaultProvider: ProviderName;
+  /** AUTH_OTP_PROVIDER_SMS / _EMAIL / _WHATSAPP / _ZALO. A brand's `channels.providers` wins over both. */
+  perChannel: Partial<Record<Channel, ProviderName>>;
+  /** AUTH_WEBHOOK_URL + AUTH_WEBHOOK_SECRET (both or neither), AUTH_WEBHOOK_TIMEOUT_MS (per attempt), AUTH_WEBHOOK_RETRIES. */
+  webhook: { url: string; secret: string; timeoutMs: number; retries: number } | null;
+  /** AUTH_SMTP_URL + AUTH_SMTP_FROM (both or neither), AUTH_SMTP_TIMEOUT_MS. */
+  smtp: { url: string; from: string; timeoutMs: number } | null;
 }
 
 export const DEFAULTS: Readonly<{
@@ -218,6 +233,8 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     else problems.push(`AUTH_REQUEST_TIMEOUT_MS: must be an integer between 100 and 600000 (got ${shown(rawTimeout)})`);
   }
 
+  const delivery = loadDelivery(env, problems, requestTimeoutMs);
+
   // Secrets: messages say only what is wrong, never the value (nor its length).
   const secrets: Partial<Record<SecretVariable, string>> = {};
   const missing: SecretVariable[] = [];
@@ -261,10 +278,111 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     previousSecrets,
     previousPublicKeyPems,
     requestTimeoutMs,
+    delivery,
     adminToken: secrets.AUTH_ADMIN_TOKEN as string,
     signingSecret: secrets.AUTH_SIGNING_SECRET as string,
     otpSecret: secrets.AUTH_OTP_SECRET as string,
     generatedSecrets: Object.freeze([...generatedSecrets]) as string[],
   };
   return Object.freeze(config);
+}
+
+/** Defaults chosen so three webhook attempts and their backoff fit the default request timeout. */
+export const DELIVERY_DEFAULTS = Object.freeze({ webhookTimeoutMs: 2000, webhookRetries: 2, smtpTimeoutMs: 5000 });
+/** A send may use this share of AUTH_REQUEST_TIMEOUT_MS; the rest is for the request's own work. */
+const DELIVERY_SHARE = 0.8;
+
+/**
+ * The delivery settings. A URL may carry credentials (smtps://user:pass@…, a token in a
+ * webhook query string), so no URL or secret value is ever quoted in a problem line.
+ */
+function loadDelivery(env: Record<string, string | undefined>, problems: string[], requestTimeoutMs: number): DeliveryConfig {
+  const provider = (name: string): ProviderName | undefined => {
+    const v = read(env, name);
+    if (v === undefined) return undefined;
+    if ((PROVIDERS as readonly string[]).includes(v)) return v as ProviderName;
+    problems.push(`${name}: must be one of ${PROVIDERS.join(', ')} (got ${shown(v)})`);
+    return undefined;
+  };
+  const int = (name: string, min: number, max: number, dflt: number): number => {
+    const v = read(env, name);
+    if (v === undefined) return dflt;
+    const n = /^\d{1,6}$/.test(v) ? Number(v) : NaN;
+    if (n >= min && n <= max) return n;
+    problems.push(`${name}: must be an integer between ${min} and ${max} (got ${shown(v)})`);
+    return dflt;
+  };
+  const budgetMs = Math.floor(requestTimeoutMs * DELIVERY_SHARE);
+
+  const defaultProvider = provider('AUTH_OTP_PROVIDER') ?? 'outbox';
+  const perChannel: Partial<Record<Channel, ProviderName>> = {};
+  for (const c of CHANNELS) {
+    const p = provider(`AUTH_OTP_PROVIDER_${c}`);
+    if (p !== undefined) perChannel[c] = p;
+  }
+  // Which variable made each channel use which provider, for the problem lines.
+  const source = (c: Channel) => (perChannel[c] !== undefined ? `AUTH_OTP_PROVIDER_${c}` : 'AUTH_OTP_PROVIDER');
+  const uses = (p: ProviderName) => CHANNELS.filter((c) => (perChannel[c] ?? defaultProvider) === p);
+  const notEmail = uses('smtp').filter((c) => c !== 'EMAIL');
+  if (notEmail.length > 0) {
+    const vars = [...new Set(notEmail.map(source))];
+    problems.push(`${vars.join(', ')}: smtp delivers EMAIL only, but it would be the provider of ${notEmail.join(', ')} (set AUTH_OTP_PROVIDER_EMAIL=smtp instead)`);
+  }
+
+  // Webhook
+  const webhookUrl = read(env, 'AUTH_WEBHOOK_URL');
+  const webhookSecret = read(env, 'AUTH_WEBHOOK_SECRET');
+  const webhookTimeoutMs = int('AUTH_WEBHOOK_TIMEOUT_MS', 100, 60_000, DELIVERY_DEFAULTS.webhookTimeoutMs);
+  const webhookRetries = int('AUTH_WEBHOOK_RETRIES', 0, 5, DELIVERY_DEFAULTS.webhookRetries);
+  let webhook: DeliveryConfig['webhook'] = null;
+  if (webhookUrl !== undefined && !hasProtocol(webhookUrl, ['http:', 'https:'])) problems.push('AUTH_WEBHOOK_URL: must be an http:// or https:// URL');
+  if (webhookSecret !== undefined && webhookSecret.length < MIN_SECRET_LENGTH) problems.push(`AUTH_WEBHOOK_SECRET: must be at least ${MIN_SECRET_LENGTH} characters`);
+  if (webhookUrl !== undefined && webhookSecret === undefined) problems.push('AUTH_WEBHOOK_SECRET: is required with AUTH_WEBHOOK_URL (every request is signed)');
+  if (webhookUrl === undefined && webhookSecret !== undefined) problems.push('AUTH_WEBHOOK_URL: is required with AUTH_WEBHOOK_SECRET');
+  if (webhookUrl === undefined && uses('webhook').length > 0) {
+    problems.push(`AUTH_WEBHOOK_URL: is required because ${[...new Set(uses('webhook').map(source))].join(', ')} names webhook (with AUTH_WEBHOOK_SECRET)`);
+  }
+  const worst = webhookWorstCaseMs(webhookTimeoutMs, webhookRetries);
+  if (webhookUrl !== undefined && worst > budgetMs) {
+    problems.push(
+      `AUTH_WEBHOOK_TIMEOUT_MS: ${webhookRetries + 1} attempts of ${webhookTimeoutMs} ms plus backoff take up to ${worst} ms, more than ${budgetMs} ms ` +
+        `(${DELIVERY_SHARE * 100}% of AUTH_REQUEST_TIMEOUT_MS=${requestTimeoutMs}); lower AUTH_WEBHOOK_TIMEOUT_MS or AUTH_WEBHOOK_RETRIES, or raise AUTH_REQUEST_TIMEOUT_MS`,
+    );
+  }
+  if (webhookUrl !== undefined && webhookSecret !== undefined) webhook = { url: webhookUrl, secret: webhookSecret, timeoutMs: webhookTimeoutMs, retries: webhookRetries };
+
+  // SMTP
+  const smtpUrl = read(env, 'AUTH_SMTP_URL');
+  const smtpFrom = read(env, 'AUTH_SMTP_FROM');
+  const smtpTimeoutMs = int('AUTH_SMTP_TIMEOUT_MS', 100, 60_000, DELIVERY_DEFAULTS.smtpTimeoutMs);
+  let smtp: DeliveryConfig['smtp'] = null;
+  if (smtpUrl !== undefined && !hasProtocol(smtpUrl, ['smtp:', 'smtps:'])) problems.push('AUTH_SMTP_URL: must be an smtp:// or smtps:// URL (smtps://user:pass@host:465)');
+  // A From with a line break would let the value write extra mail headers.
+  if (smtpFrom !== undefined && (/[\r\n]/.test(smtpFrom) || !/@/.test(smtpFrom) || smtpFrom.length > 320)) {
+    problems.push(`AUTH_SMTP_FROM: must be an address such as "Example <no-reply@example.com>" (got ${shown(smtpFrom)})`);
+  }
+  if (smtpUrl !== undefined && smtpFrom === undefined) problems.push('AUTH_SMTP_FROM: is required with AUTH_SMTP_URL');
+  if (smtpUrl === undefined && smtpFrom !== undefined) problems.push('AUTH_SMTP_URL: is required with AUTH_SMTP_FROM');
+  if (smtpUrl === undefined && uses('smtp').length > 0) problems.push(`AUTH_SMTP_URL: is required because ${source('EMAIL')} names smtp (with AUTH_SMTP_FROM)`);
+  if (smtpUrl !== undefined && smtpTimeoutMs > budgetMs) {
+    problems.push(`AUTH_SMTP_TIMEOUT_MS: must be at most ${budgetMs} ms (${DELIVERY_SHARE * 100}% of AUTH_REQUEST_TIMEOUT_MS=${requestTimeoutMs}) (got ${smtpTimeoutMs})`);
+  }
+  if (smtpUrl !== undefined && smtpFrom !== undefined) smtp = { url: smtpUrl, from: smtpFrom, timeoutMs: smtpTimeoutMs };
+
+  return Object.freeze({
+    defaultProvider,
+    perChannel: Object.freeze(perChannel),
+    webhook: webhook && Object.freeze(webhook),
+    smtp: smtp && Object.freeze(smtp),
+  });
+}
+
+/** Whether `value` parses as a URL with a host and one of `protocols`. */
+function hasProtocol(value: string, protocols: string[]): boolean {
+  try {
+    const u = new URL(value);
+    return protocols.includes(u.protocol) && u.hostname !== '';
+  } catch {
+    return false;
+  }
 }

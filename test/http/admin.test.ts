@@ -45,6 +45,10 @@ const SPEC_DEFAULTS = {
       WHATSAPP: 'Your {brand} code is {otp}. It expires in {minutes} minutes.',
       ZALO: 'Your {brand} code is {otp}. It expires in {minutes} minutes.',
     },
+    // [ext] settings (not in spec §2's table), with their defaults.
+    locales: {},
+    providers: {},
+    smsFormat: { appHash: null, webOtpDomain: null },
   },
   testOtps: {},
 };
