@@ -62,7 +62,7 @@ export interface AppConfig {
   previousPublicKeyPems: string[];
   /** AUTH_REQUEST_TIMEOUT_MS: a request that takes longer is cut off. Default 10000. */
   requestTimeoutMs: number;
-  /** OTP delivery providers (spec §6; docs/delivery.md). */
+  /** OTP delivery providers (spec §6; README, "Deliver OTPs"). */
   delivery: DeliveryConfig;
   /** Names of secret variables generated (not read) during this start. */
   generatedSecrets: string[];

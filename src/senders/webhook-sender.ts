@@ -1,6 +1,6 @@
 // The `webhook` provider (spec §6): an HTTP POST of `{brand, channel, to, text}` (+ `subject`
 // for EMAIL) to the deployment's endpoint, which hands the message to an SMS/WhatsApp/Zalo/
-// email gateway. Wire format and receiver example: docs/delivery.md.
+// email gateway. Wire format and receiver example: README, "Deliver OTPs".
 //
 // Signature: `X-Auth-Engine-Signature: v1=<hex HMAC-SHA256(secret, "<timestamp>.<raw body>")>`
 // with `X-Auth-Engine-Timestamp: <unix seconds>`, so a receiver can refuse forged and replayed

@@ -1,4 +1,4 @@
-// The webhook receiver example of docs/delivery.md, run as it is printed, against the real
+// The webhook receiver example of the README's "Deliver OTPs" section, run as it is printed, against the real
 // webhook provider: it accepts a signed message, refuses a wrong signature and a stale
 // timestamp, and does not deliver a replayed request twice. Keeps the documentation honest.
 import { test } from 'node:test';
@@ -13,7 +13,7 @@ import { DeliveryError } from '../../src/senders/delivery-error.ts';
 import { signWebhook, webhookSender } from '../../src/senders/webhook-sender.ts';
 import { WEBHOOK_SECRET } from './webhook-helpers.ts';
 
-const doc = readFileSync(new URL('../../docs/delivery.md', import.meta.url), 'utf8');
+const doc = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 const section = doc.slice(doc.indexOf('### Webhook receiver example'));
 const example = /```js\n([\s\S]*?)```/.exec(section)?.[1];
 
@@ -22,7 +22,7 @@ const msg: OtpMessage = {
   text: 'Your DOCDEMO code is 551204. It expires in 20 minutes.', otp: '551204', provider: null,
 };
 
-test('docs/delivery.md: the receiver example verifies signatures, the timestamp window, and de-duplicates', async () => {
+test('README: the webhook receiver example verifies signatures, the timestamp window, and de-duplicates', async () => {
   assert.ok(example, 'the docs hold a js receiver example');
   const dir = mkdtempSync(join(tmpdir(), 'ae-receiver-'));
   const file = join(dir, 'webhook-receiver.mjs');

@@ -51,7 +51,7 @@ export async function startReceiver(script: Script = () => 200): Promise<Receive
 }
 
 /**
- * What a receiver must do (docs/delivery.md): recompute the HMAC over `<timestamp>.<raw body>`
+ * What a receiver must do (README, "Deliver OTPs"): recompute the HMAC over `<timestamp>.<raw body>`
  * and compare in constant time. Returns whether the request is authentic.
  */
 export function verifySignature(req: Received, secret = WEBHOOK_SECRET): boolean {
