@@ -8,12 +8,12 @@ import * as customer from './handlers/customer.ts';
 import { requireAdmin, requireBearer } from './admin-auth.ts';
 import { introspect } from '../flows/introspect.ts';
 import { failure, ok } from './envelope.ts';
-import { customerBody, Envelope, IntrospectResponse, LoginResponse, Otp, PasswordLoginResponse, RegenerateResponse, Secret, SessionId } from './schemas.ts';
+import { customerBody, Envelope, FallbackQuery, IntrospectResponse, LoginResponse, Otp, PasswordLoginResponse, RegenerateResponse, Secret, SessionId } from './schemas.ts';
 
 // Customer endpoints: each exists as mobile /auth/v1/<path> and web /auth/v1/web/<path>.
 const CUSTOMER = [
   { path: 'token/generate', handler: customer.tokenGenerate, response: LoginResponse, body: (v: Variant) => customerBody(v, { password: Secret, confirmPassword: Secret }) },
-  { path: 'otp/generate', handler: customer.otpGenerate, response: Envelope, body: (v: Variant) => customerBody(v, { sessionId: SessionId, locale: Type.String({ maxLength: 35 }) }, ['sessionId']) },
+  { path: 'otp/generate', handler: customer.otpGenerate, response: Envelope, body: (v: Variant) => customerBody(v, { sessionId: SessionId, locale: Type.String({ maxLength: 35 }) }, ['sessionId']), query: FallbackQuery },
   { path: 'otp/validate', handler: customer.otpValidate, response: LoginResponse, body: (v: Variant) => customerBody(v, { sessionId: SessionId, otp: Otp }, ['sessionId', 'otp']) },
   { path: 'password/validate', handler: customer.passwordValidate, response: PasswordLoginResponse, body: (v: Variant) => customerBody(v, { sessionId: SessionId, password: Secret }, ['sessionId', 'password']) },
   { path: 'token/regenerate', handler: customer.tokenRegenerate, response: RegenerateResponse, body: (v: Variant) => customerBody(v, v === 'mobile' ? { key: Secret } : { expiredToken: Secret }, v === 'mobile' ? ['key'] : ['expiredToken']) },
@@ -38,7 +38,8 @@ const ADMIN = [
 export function registerRoutes(app: FastifyInstance, deps: AppDeps): void {
   for (const r of CUSTOMER) {
     for (const variant of ['mobile', 'web'] as const) {
-      app.post(`/auth/v1/${variant === 'web' ? 'web/' : ''}${r.path}`, { schema: { body: r.body(variant), response: { 200: r.response } } }, r.handler(deps, variant));
+      const schema = { body: r.body(variant), response: { 200: r.response }, ...('query' in r ? { querystring: r.query } : {}) };
+      app.post(`/auth/v1/${variant === 'web' ? 'web/' : ''}${r.path}`, { schema }, r.handler(deps, variant));
     }
   }
   for (const r of ADMIN) {

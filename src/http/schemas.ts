@@ -28,6 +28,8 @@ export function customerBody<P extends TProperties>(variant: Variant, own: P, re
 }
 
 export const SessionId = Str(128);
+/** otp/generate `?fallbackChannel=SMS` (spec §3.2, §6); a repeated parameter is an array → 1519. */
+export const FallbackQuery = Type.Object({ fallbackChannel: Type.Optional(Str(16)) }, { additionalProperties: true });
 export const Secret = Type.String({ maxLength: 16384 });
 // A numeric otp must be a non-negative integer (a fraction is a shape error, not a guess).
 export const Otp = Type.Union([Type.String({ minLength: 1, maxLength: 32 }), Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })]);

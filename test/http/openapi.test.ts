@@ -120,6 +120,10 @@ test('GET /openapi.json: structure, every endpoint, refs, error envelope, exampl
     const gen = doc.paths[customerPath(v, 'token/generate')].post.requestBody.content['application/json'];
     assert.equal(gen.example.brand, 'acme');
     assert.equal('deviceId' in gen.example, v === 'mobile');
+    // otp/generate documents `?fallbackChannel=` and the `locale` body field (spec §3.2, §6).
+    const send = doc.paths[customerPath(v, 'otp/generate')].post;
+    assert.ok(send.parameters?.some((q: { in: string; name: string }) => q.in === 'query' && q.name === 'fallbackChannel'), 'fallbackChannel query parameter');
+    assert.ok(send.requestBody.content['application/json'].schema.properties.locale, 'locale body field');
   }
   for (const [method, path] of OTHER) assert.ok(doc.paths[path]?.[method], `missing ${method.toUpperCase()} ${path}`);
 
