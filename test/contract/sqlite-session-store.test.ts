@@ -44,6 +44,7 @@ test('SqliteSessionStore: a session, its OTP, failures and consumed flag survive
       otpHash: 'otp-hash',
       otpExpiresAt: now + 600_000,
       otpSentAt: now,
+      otpTo: null,
       otpFailures: 1,
       consumed: false,
     });
