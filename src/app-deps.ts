@@ -15,5 +15,7 @@ export interface AppDeps extends FlowDeps {
     /** Whether X-Forwarded-For is believed (AUTH_TRUST_PROXY); false by default. */
     trustProxy: boolean | number | string[];
     requestTimeoutMs: number;
+    /** GET /demo (AUTH_DEMO); `development` adds where to read OTPs (the admin outbox) to the page. */
+    demo: { enabled: boolean; development: boolean };
   };
 }

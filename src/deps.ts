@@ -165,6 +165,6 @@ export async function buildDeps(config: AppConfig, opts: BuildOptions = {}): Pro
     adminToken: config.adminToken,
     gatewayToken: config.gatewayToken,
     logger,
-    http: { trustProxy: config.trustProxy, requestTimeoutMs: config.requestTimeoutMs },
+    http: { trustProxy: config.trustProxy, requestTimeoutMs: config.requestTimeoutMs, demo: { enabled: config.demo, development: config.nodeEnv !== 'production' } },
   };
 }

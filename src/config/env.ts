@@ -62,6 +62,8 @@ export interface AppConfig {
   previousPublicKeyPems: string[];
   /** AUTH_REQUEST_TIMEOUT_MS: a request that takes longer is cut off. Default 10000. */
   requestTimeoutMs: number;
+  /** AUTH_DEMO: serve the demo login page at GET /demo. Default true, false in production. */
+  demo: boolean;
   /** OTP delivery providers (spec §6; README, "Deliver OTPs"). */
   delivery: DeliveryConfig;
   /** Names of secret variables generated (not read) during this start. */
@@ -199,6 +201,8 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     return false;
   };
   const allowTestOtps = flag('AUTH_ALLOW_TEST_OTPS');
+  // The demo page is a development aid: a production deployment serves it only when asked to.
+  const demo = read(env, 'AUTH_DEMO') === undefined ? !production : flag('AUTH_DEMO');
 
   const gatewayToken = read(env, 'AUTH_GATEWAY_TOKEN') ?? null;
   if (gatewayToken !== null && gatewayToken.length < MIN_SECRET_LENGTH) problems.push(`AUTH_GATEWAY_TOKEN: must be at least ${MIN_SECRET_LENGTH} characters`);
@@ -278,6 +282,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     previousSecrets,
     previousPublicKeyPems,
     requestTimeoutMs,
+    demo,
     delivery,
     adminToken: secrets.AUTH_ADMIN_TOKEN as string,
     signingSecret: secrets.AUTH_SIGNING_SECRET as string,

@@ -6,6 +6,7 @@ import type { Variant } from '../domain/types.ts';
 import * as admin from './handlers/admin.ts';
 import * as customer from './handlers/customer.ts';
 import { requireAdmin, requireBearer } from './admin-auth.ts';
+import { registerDemo } from './demo/routes.ts';
 import { introspect } from '../flows/introspect.ts';
 import { failure, ok } from './envelope.ts';
 import { customerBody, Envelope, FallbackQuery, IntrospectResponse, LoginResponse, Otp, PasswordLoginResponse, RegenerateResponse, Secret, SessionId } from './schemas.ts';
@@ -65,6 +66,7 @@ export function registerRoutes(app: FastifyInstance, deps: AppDeps): void {
     reply.header('content-type', app.metrics.registry.contentType);
     return reply.send(await app.metrics.registry.metrics());
   });
+  if (deps.http.demo.enabled) registerDemo(app, deps.http.demo); // GET /demo (AUTH_DEMO; docs/demo.md)
 }
 
 const READY_TIMEOUT_MS = 1000;

@@ -120,6 +120,8 @@ test('sendOtp puts fallbackChannel in the query and leaves unset options out of 
   await client(s.fetch).sendOtp(ID, 'P-2', { hash: 'aGFzaA==', timeStamp: 1700000000000, email: 'a@example.com' });
   assert.equal(s.seen[1].url, 'http://auth.example/auth/v1/web/otp/generate');
   assert.deepEqual(s.seen[1].body, { brand: 'B', identifierType: 'MOBILE', identifierValue: '919999999993', sessionId: 'P-2', hash: 'aGFzaA==', timeStamp: 1700000000000, email: 'a@example.com' });
+  await client(s.fetch).sendOtp(ID, 'P-3', { locale: 'pt-BR' });
+  assert.equal(s.seen[2].body.locale, 'pt-BR');
 });
 
 test('authorizedFetch adds the bearer token; without a session it is AuthError 1529', async () => {

@@ -267,7 +267,7 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
     async sendOtp(identifier, sessionId, opts: SendOtpOptions = {}) {
       await call(
         'otp/generate',
-        { ...idBody(identifier, await deviceId()), sessionId, mobile: opts.mobile, email: opts.email, hash: opts.hash, timeStamp: opts.timeStamp },
+        { ...idBody(identifier, await deviceId()), sessionId, mobile: opts.mobile, email: opts.email, locale: opts.locale, hash: opts.hash, timeStamp: opts.timeStamp },
         { fallbackChannel: opts.fallbackChannel },
       );
     },

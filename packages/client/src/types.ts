@@ -63,6 +63,8 @@ export interface SendOtpOptions {
   fallbackChannel?: string;
   mobile?: string;
   email?: string;
+  /** Language tag choosing the brand's message template (e.g. `vi`, `pt-BR`). */
+  locale?: string;
   /** Payload hash (spec §7) when the brand requires it. */
   hash?: string;
   timeStamp?: number | string;
