@@ -1,0 +1,169 @@
+// The service under test as child processes: `node --import tsx src/main.ts` (or a prebuilt
+// bundle, --entry bundle), one per instance, each on its own loopback port, all with the same secrets and storage (as behind a
+// load balancer; the driver does the round-robin). Each one's log goes to a file (a real
+// deployment writes its JSON log lines somewhere too, so their cost is part of the figure).
+// With a profile directory each process runs with --cpu-prof and writes its profile on exit.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, symlinkSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+const HEALTH_TIMEOUT_MS = 30_000;
+const STOP_TIMEOUT_MS = 15_000;
+
+export type Entry = 'tsx' | 'bundle';
+
+export interface ServerOptions {
+  instances: number;
+  /** tsx: `node --import tsx src/main.ts` (what `npm start` runs); bundle: buildBundle()'s output. */
+  entry: Entry;
+  /** Environment of every instance (secrets, storage, log level …), PORT/HOST added per instance. */
+  env: Record<string, string>;
+  /** Where logs go (one file per instance). */
+  logDir: string;
+  /** Set: run with --cpu-prof and write `<label>-<i>.cpuprofile` here. */
+  profileDir?: string;
+  /** Preload count-store-calls.mjs; counts land in `<logDir>/counts-<label>.<pid>` on SIGUSR2. */
+  countStoreCalls?: boolean;
+  label: string;
+}
+
+export interface Server {
+  pid: number;
+  port: number;
+  proc: ChildProcess;
+  stderr: string;
+  exited: Promise<number | null>;
+}
+
+export interface Servers {
+  list: Server[];
+  ports: number[];
+  pids: number[];
+  stop(): Promise<void>;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => res(port));
+    });
+  });
+}
+
+/** Only what a server needs: nothing of the caller's DATABASE_URL / AUTH_* leaks in by accident. */
+function baseEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const k of ['PATH', 'HOME', 'TMPDIR']) {
+    const v = process.env[k];
+    if (v !== undefined) env[k] = v;
+  }
+  return env;
+}
+
+/**
+ * A prebuilt server (esbuild bundle of src/main.ts, packages external) — what a deployment
+ * with a build step would run, without tsx's loader thread and its compiled-source caches.
+ * It is written two levels below the root (node_modules/.ae-bench/) because the service
+ * finds package.json and assets/ relative to its own files (`../../`), and migrations
+ * next to migrate.ts (a symlink here); packages resolve from the root's node_modules.
+ */
+export function buildBundle(): string {
+  const dir = join(ROOT, 'node_modules/.ae-bench');
+  const out = join(dir, 'server.mjs');
+  mkdirSync(dir, { recursive: true });
+  execFileSync(join(ROOT, 'node_modules/.bin/esbuild'), ['src/main.ts', '--bundle', '--platform=node', '--format=esm', '--packages=external', `--outfile=${out}`, '--log-level=warning'], { cwd: ROOT, stdio: 'inherit' });
+  const link = join(dir, 'migrations');
+  rmSync(link, { force: true });
+  symlinkSync(join(ROOT, 'src/storage/postgres/migrations'), link);
+  return out;
+}
+
+let bundle: string | undefined;
+
+export const countFile = (o: Pick<ServerOptions, 'logDir' | 'label'>) => join(o.logDir, `counts-${o.label}`);
+
+const profileSubdir = (o: ServerOptions, i: number) => join(o.profileDir as string, `${o.label}-${i}.threads`);
+
+/** Moves the main thread's profile (default name CPU.<date>.<time>.<pid>.<tid>.<seq>) to `<label>-<i>.cpuprofile`. */
+function collectProfile(o: ServerOptions, i: number): void {
+  const dir = profileSubdir(o, i);
+  const main = readdirSync(dir).find((f) => /^CPU\.\d+\.\d+\.\d+\.0\.\d+\.cpuprofile$/.test(f));
+  if (main) renameSync(join(dir, main), join(o.profileDir as string, `${o.label}-${i}.cpuprofile`));
+  rmSync(dir, { recursive: true, force: true });
+}
+
+async function startOne(o: ServerOptions, i: number): Promise<Server> {
+  const port = await freePort();
+  const args: string[] = [];
+  // Every thread writes a profile (tsx's module loader runs on a worker thread), so each
+  // server gets a directory of its own; stop() keeps the main thread's (thread id 0).
+  if (o.profileDir) args.push('--cpu-prof', `--cpu-prof-dir=${profileSubdir(o, i)}`);
+  const counting = o.countStoreCalls ? ['--import', join(ROOT, 'scripts/bench/count-store-calls.mjs')] : [];
+  if (o.entry === 'bundle') args.push(...counting, (bundle ??= buildBundle()));
+  else args.push('--import', 'tsx', ...counting, 'src/main.ts');
+  const log = openSync(join(o.logDir, `${o.label}-${i}.log`), 'a');
+  const proc = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { ...baseEnv(), ...o.env, PORT: String(port), HOST: '127.0.0.1', ...(o.countStoreCalls ? { BENCH_COUNT_FILE: countFile(o) } : {}) },
+    stdio: ['ignore', log, 'pipe'],
+  });
+  closeSync(log);
+  const server: Server = {
+    pid: proc.pid as number,
+    port,
+    proc,
+    stderr: '',
+    exited: new Promise((r) => proc.on('exit', (code) => r(code))),
+  };
+  proc.stderr?.setEncoding('utf8').on('data', (c: string) => (server.stderr += c));
+  let gone = false;
+  void server.exited.then(() => (gone = true));
+  const deadline = Date.now() + HEALTH_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (gone) throw new Error(`server ${i} exited before it was healthy:\n${server.stderr}`);
+    try {
+      const r = await fetch(`http://127.0.0.1:${port}/health`);
+      if (r.status === 200) return server;
+    } catch {
+      /* not listening yet */
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  proc.kill('SIGKILL');
+  throw new Error(`server ${i} not healthy within ${HEALTH_TIMEOUT_MS} ms:\n${server.stderr}`);
+}
+
+async function stopOne(s: Server): Promise<void> {
+  if (s.proc.exitCode !== null || s.proc.signalCode !== null) return;
+  s.proc.kill('SIGTERM'); // graceful: the --cpu-prof profile is written on a normal exit
+  const timer = setTimeout(() => s.proc.kill('SIGKILL'), STOP_TIMEOUT_MS);
+  await s.exited;
+  clearTimeout(timer);
+}
+
+export async function startServers(o: ServerOptions): Promise<Servers> {
+  const list: Server[] = [];
+  try {
+    // One after another: with PostgreSQL the first migrates the scratch database.
+    for (let i = 0; i < o.instances; i++) list.push(await startOne(o, i));
+  } catch (err) {
+    await Promise.all(list.map(stopOne));
+    throw err;
+  }
+  return {
+    list,
+    ports: list.map((s) => s.port),
+    pids: list.map((s) => s.pid),
+    stop: async () => {
+      await Promise.all(list.map(stopOne));
+      if (o.profileDir) list.forEach((_, i) => collectProfile(o, i));
+    },
+  };
+}
