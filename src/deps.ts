@@ -1,6 +1,7 @@
 // Composition root: builds the ports from configuration. The only place that picks adapters:
 // embedded SQLite files by default, PostgreSQL + Redis when DATABASE_URL and REDIS_URL are set.
 import { join } from 'node:path';
+import { cachedBrandStore } from './storage/brand-cache.ts';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import type { AppConfig } from './config/env.ts';
 import type { AppDeps } from './app-deps.ts';
@@ -144,6 +145,7 @@ export async function buildDeps(config: AppConfig, opts: BuildOptions = {}): Pro
   const delivery = buildSender(config, stores.outbox, clock, logger);
   return {
     ...stores,
+    brands: cachedBrandStore(stores.brands),
     health: [...stores.health, ...delivery.health],
     clock,
     sender: delivery.sender,

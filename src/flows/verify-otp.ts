@@ -51,7 +51,9 @@ export async function verifyOtp(deps: FlowDeps, ctx: RequestContext, sessionId: 
       audit: auditEvent(deps, ctx, 'password_reset', { uid: user.uid }),
     });
     user = { ...user, passwordHash: pending.hash };
-  } else {
+  } else if (config.accountLocking.enabled) {
+    // An OTP login clears only the lock count, which exists only while locking is on
+    // (lockout.ts neither counts nor reads it otherwise): no write when it is off.
     await clearFailures(deps, name, user, session.identifier, false);
   }
   const result = await issueLoginTokens(deps, ctx, user);
@@ -83,7 +85,9 @@ async function resolveUser(deps: FlowDeps, ctx: RequestContext, session: Session
     }
   }
 
-  let user = known ?? (await deps.users.findUser(brand, session.identifier));
+  // `known` was read at the start of this request; a user created since then by another
+  // session surfaces as IdentifierTakenError below and is logged into.
+  let user = known;
   if (!user) {
     try {
       return await deps.users.createUser(brand, [{ ...session.identifier, verified: true }], pending?.hash ?? null, now);

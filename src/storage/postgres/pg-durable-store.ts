@@ -42,16 +42,19 @@ const Q = {
                JOIN identifiers i ON i.uid = u.uid
               WHERE f.brand = $1 AND f.type = $2 AND f.value = $3
               GROUP BY u.uid`,
-  insertUser: 'INSERT INTO users (brand, password_hash, created_at) VALUES ($1, $2, $3) RETURNING uid',
-  // Inserted in (type, value) order so two sign-ups sharing several identifiers lock them in
-  // the same order (no deadlock); a conflict inserts nothing for that identifier, which the
-  // caller sees as a missing row in RETURNING. Waits for a concurrent uncommitted owner.
-  insertIdentifiers: `INSERT INTO identifiers (brand, type, value, uid, verified, ord)
-                      SELECT $1::text, t.type, t.value, $2::bigint, t.verified, t.ord
-                        FROM unnest($3::text[], $4::text[], $5::boolean[]) WITH ORDINALITY AS t(type, value, verified, ord)
-                       ORDER BY t.type, t.value
-                      ON CONFLICT (brand, type, value) DO NOTHING
-                      RETURNING type, value`,
+  // One statement, hence atomic and one round trip: the user row and its identifiers. A taken
+  // identifier raises a unique violation (23505) that undoes the user row too. Identifiers
+  // are inserted in (type, value) order so two sign-ups sharing several identifiers lock them
+  // in the same order (no deadlock); the insert waits for a concurrent uncommitted owner.
+  insertUser: `WITH u AS (INSERT INTO users (brand, password_hash, created_at) VALUES ($1, $2, $3) RETURNING uid)
+               INSERT INTO identifiers (brand, type, value, uid, verified, ord)
+               SELECT $1::text, t.type, t.value, u.uid, t.verified, t.ord
+                 FROM u, unnest($4::text[], $5::text[], $6::boolean[]) WITH ORDINALITY AS t(type, value, verified, ord)
+                ORDER BY t.type, t.value
+               RETURNING uid`,
+  // After a unique violation: which of the given identifiers belong to someone.
+  takenIdentifiers: `SELECT type, value FROM identifiers
+                      WHERE brand = $1 AND (type, value) IN (SELECT * FROM unnest($2::text[], $3::text[]))`,
   // One statement, hence atomic: the password (when given) and the verified flags.
   updateUser: `WITH pw AS (
                  UPDATE users SET password_hash = $3 WHERE $3::text IS NOT NULL AND uid = $1 AND brand = $2 RETURNING uid
@@ -140,35 +143,31 @@ export class PgDurableStore implements BrandStore, UserStore, KeyStore, OutboxSt
   }
 
   createUser(brand: string, identifiers: StoredIdentifier[], passwordHash: string | null, now: number) {
-    return pgCall(() =>
-      withTransaction(this.pool, async (c): Promise<User> => {
-        const uid = String((await c.query<Row>(durableQuery('insertUser', [brand, passwordHash, now]))).rows[0].uid);
-        const inserted = await c.query<Row>(
-          durableQuery('insertIdentifiers', [brand, uid, identifiers.map((i) => i.type), identifiers.map((i) => i.value), identifiers.map((i) => i.verified)]),
-        );
-        if (inserted.rows.length !== identifiers.length) {
-          // Some identifier already belongs to a user (or appears twice in this call): name
-          // the first one missing; throwing rolls the user row back with everything else.
-          const got = new Set(inserted.rows.map((r) => `${String(r.type)}|${String(r.value)}`));
-          const seen = new Set<string>();
-          const taken =
-            identifiers.find((i) => {
-              const k = `${i.type}|${i.value}`;
-              const dup = seen.has(k);
-              seen.add(k);
-              return dup || !got.has(k);
-            }) ?? identifiers[0];
-          throw new IdentifierTakenError({ type: taken.type, value: taken.value });
-        }
-        return {
-          uid,
-          brand,
-          identifiers: identifiers.map((i) => ({ type: i.type, value: i.value, verified: i.verified })),
-          passwordHash,
-          createdAt: now,
-        };
-      }),
-    );
+    return pgCall(async (): Promise<User> => {
+      const keys = identifiers.map((i) => `${i.type}|${i.value}`);
+      const dup = identifiers.find((_, n) => keys.indexOf(keys[n]) !== n);
+      if (dup) throw new IdentifierTakenError({ type: dup.type, value: dup.value });
+      const types = identifiers.map((i) => i.type);
+      const values = identifiers.map((i) => i.value);
+      let uid: string;
+      try {
+        const r = await this.query('insertUser', [brand, passwordHash, now, types, values, identifiers.map((i) => i.verified)]);
+        uid = String(r.rows[0].uid);
+      } catch (err) {
+        if ((err as { code?: unknown }).code !== '23505') throw err;
+        // Name the first given identifier that is taken (the statement wrote nothing).
+        const taken = new Set((await this.query('takenIdentifiers', [brand, types, values])).rows.map((r) => `${String(r.type)}|${String(r.value)}`));
+        const first = identifiers.find((_, n) => taken.has(keys[n])) ?? identifiers[0];
+        throw new IdentifierTakenError({ type: first.type, value: first.value });
+      }
+      return {
+        uid,
+        brand,
+        identifiers: identifiers.map((i) => ({ type: i.type, value: i.value, verified: i.verified })),
+        passwordHash,
+        createdAt: now,
+      };
+    });
   }
 
   updateUser(brand: string, uid: string, change: { passwordHash?: string; verify?: Identifier[] }) {
