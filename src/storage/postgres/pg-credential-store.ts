@@ -28,7 +28,8 @@ export class PgCredentialStore implements CredentialStore {
         if (c.clearFailures?.length) await db.query(limitQuery('clearFailures', [c.clearFailures]));
         if (c.audit) {
           const e = c.audit;
-          await db.query(revocationQuery('audit', [e.brand, e.type, e.identifier, e.deviceId, e.ip, e.at, JSON.stringify(e.detail)]));
+          // The audit statement takes arrays (one element per event; see pg-revocation-store.ts).
+          await db.query(revocationQuery('audit', [[e.brand], [e.type], [e.identifier], [e.deviceId], [e.ip], [e.at], [JSON.stringify(e.detail)]]));
         }
       }),
     );

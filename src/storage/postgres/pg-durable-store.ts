@@ -17,6 +17,8 @@ import {
   type User,
   type UserStore,
 } from '../../ports/durable-store.ts';
+import { StoreUnavailableError } from '../../domain/errors.ts';
+import { groupCommit } from '../group-commit.ts';
 import { pgCall, withTransaction } from './pg-pool.ts';
 
 type Row = Record<string, unknown>;
@@ -78,7 +80,9 @@ const Q = {
   revokeDevice: 'UPDATE keys SET revoked_at = $1 WHERE brand = $2 AND uid = $3 AND device_id = $4 AND revoked_at IS NULL',
   revokeOthers: 'UPDATE keys SET revoked_at = $1 WHERE brand = $2 AND uid = $3 AND device_id <> $4 AND revoked_at IS NULL',
   revokeAll: 'UPDATE keys SET revoked_at = $1 WHERE brand = $2 AND uid = $3 AND revoked_at IS NULL',
-  appendOutbox: 'INSERT INTO outbox (brand, identifier, channel, dest, text, otp, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+  // Several messages in one statement (group commit): one array per column.
+  appendOutbox: `INSERT INTO outbox (brand, identifier, channel, dest, text, otp, created_at)
+                 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[])`,
   ping: 'SELECT 1 AS ok',
 } as const;
 
@@ -227,8 +231,17 @@ export class PgDurableStore implements BrandStore, UserStore, KeyStore, OutboxSt
   }
 
   appendOutbox(m: OutboxMessage) {
-    return pgCall(async () => void (await this.query('appendOutbox', [m.brand, m.identifier, m.channel, m.to, m.text, m.otp, m.createdAt])));
+    return this.outboxBatch(m);
   }
+
+  private readonly outboxBatch = groupCommit<OutboxMessage>(
+    (ms) =>
+      pgCall(async () => {
+        const col = <K extends keyof OutboxMessage>(k: K) => ms.map((m) => m[k]);
+        await this.query('appendOutbox', [col('brand'), col('identifier'), col('channel'), col('to'), col('text'), col('otp'), col('createdAt')]);
+      }),
+    { isFatal: (err) => err instanceof StoreUnavailableError },
+  );
 
   listOutbox(filter: { brand?: string; identifier?: string; to?: string; limit: number }) {
     return pgCall(async () => {

@@ -2,6 +2,8 @@
 // a revoked token must stay revoked across restarts and on every instance.
 import type pg from 'pg';
 import type { AuditEvent, AuditStore, RevocationStore, UserMark } from '../../ports/durable-store.ts';
+import { StoreUnavailableError } from '../../domain/errors.ts';
+import { groupCommit } from '../group-commit.ts';
 import { pgCall } from './pg-pool.ts';
 import { isUid, type PgStoreOptions } from './pg-durable-store.ts';
 
@@ -22,7 +24,9 @@ const Q = {
       AND (($4::text IS NULL AND $5::text IS NULL AND $6::text IS NULL)
            OR (m.except_device IS NOT DISTINCT FROM $4::text AND m.except_jti IS NOT DISTINCT FROM $5::text AND m.only_device IS NOT DISTINCT FROM $6::text))`,
   getMarks: 'SELECT not_before, except_device, except_jti, only_device FROM user_marks WHERE brand = $1 AND uid = $2 ORDER BY id',
-  audit: `INSERT INTO audit (${AUDIT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)`,
+  // Several events in one statement (group commit): one array per column.
+  audit: `INSERT INTO audit (${AUDIT_COLUMNS})
+          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::jsonb[])`,
   auditByBrand: `SELECT ${AUDIT_COLUMNS} FROM audit WHERE brand = $1 ORDER BY id DESC LIMIT $2`,
   auditAll: `SELECT ${AUDIT_COLUMNS} FROM audit ORDER BY id DESC LIMIT $1`,
 } as const;
@@ -35,6 +39,16 @@ export class PgRevocationStore implements RevocationStore, AuditStore {
     readonly pool: pg.Pool,
     private readonly opts: PgStoreOptions = {},
   ) {}
+
+  // Every flow writes audit events: under load they share statements (group-commit.ts).
+  private readonly auditBatch = groupCommit<AuditEvent>(
+    (events) =>
+      pgCall(async () => {
+        const col = <K extends keyof AuditEvent>(k: K) => events.map((e) => e[k]);
+        await this.query('audit', [col('brand'), col('type'), col('identifier'), col('deviceId'), col('ip'), col('at'), events.map((e) => JSON.stringify(e.detail))]);
+      }),
+    { isFatal: (err) => err instanceof StoreUnavailableError },
+  );
 
   private query(name: QueryName, values: unknown[]) {
     return this.pool.query<Row>(revocationQuery(name, values));
@@ -68,7 +82,7 @@ export class PgRevocationStore implements RevocationStore, AuditStore {
   }
 
   appendAudit(e: AuditEvent) {
-    return pgCall(async () => void (await this.query('audit', [e.brand, e.type, e.identifier, e.deviceId, e.ip, e.at, JSON.stringify(e.detail)])));
+    return this.auditBatch(e);
   }
 
   listAudit(filter: { brand?: string; limit: number }) {

@@ -32,6 +32,9 @@ export function createRedis(url: string): Redis {
     // half-open TCP link after a network cut) is dropped and re-made, instead of every
     // command timing out on it until TCP keepalive notices, minutes later.
     socketTimeout: SOCKET_TIMEOUT_MS,
+    // Commands issued in the same event-loop turn (by concurrent requests) go out in one
+    // write: fewer syscalls and context switches under load, no added latency when idle.
+    enableAutoPipelining: true,
   });
   // Without a listener, an 'error' event (ECONNREFUSED on every reconnect attempt) would
   // crash the process. The failures surface per command through redisCall instead.

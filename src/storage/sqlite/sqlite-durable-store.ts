@@ -15,6 +15,8 @@ import {
   type UserStore,
 } from '../../ports/durable-store.ts';
 import { DURABLE_MIGRATIONS } from './durable-migrations.ts';
+import { StoreUnavailableError } from '../../domain/errors.ts';
+import { groupCommit } from '../group-commit.ts';
 import { guard, isConstraint, openDatabase, type Db } from './open.ts';
 
 type Row = Record<string, unknown>;
@@ -183,8 +185,14 @@ export class SqliteDurableStore implements BrandStore, UserStore, KeyStore, Outb
   }
 
   appendOutbox(m: OutboxMessage) {
-    return guard(() => void this.q.appendOutbox.run(m.brand, m.identifier, m.channel, m.to, m.text, m.otp, m.createdAt));
+    return this.outboxBatch(m);
   }
+
+  // Messages sent in one event-loop turn share a transaction (group-commit.ts).
+  private readonly outboxBatch = groupCommit<OutboxMessage>(
+    (ms) => guard(() => this.db.transaction(() => ms.forEach((m) => void this.q.appendOutbox.run(m.brand, m.identifier, m.channel, m.to, m.text, m.otp, m.createdAt)))()),
+    { deferStart: true, isFatal: (err) => err instanceof StoreUnavailableError },
+  );
 
   listOutbox(filter: { brand?: string; identifier?: string; to?: string; limit: number }) {
     return guard(() => {
