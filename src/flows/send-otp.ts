@@ -17,6 +17,7 @@
 import { StoreUnavailableError, fail } from '../domain/errors.ts';
 import { identifierKey } from '../domain/types.ts';
 import { generateOtp } from '../crypto/otp.ts';
+import type { User } from '../ports/durable-store.ts';
 import type { FlowDeps, RequestContext } from './deps.ts';
 import { audit } from './audit.ts';
 import { assertNotLocked } from './lockout.ts';
@@ -45,8 +46,11 @@ export async function sendOtp(deps: FlowDeps, ctx: RequestContext, sessionId: st
   const locale = parseLocale(options.locale);
   const session = await loadSession(deps, ctx, sessionId, 1541);
   const { config, name } = ctx.brand;
-  const user = await deps.users.findUser(name, session.identifier);
-  await assertNotLocked(deps, ctx, user, session.identifier);
+  // The user is read only when something needs it (the account lock, a fallback destination):
+  // the common path of otp/generate makes no durable read.
+  let user: User | null | undefined;
+  const loadUser = async () => (user !== undefined ? user : (user = await deps.users.findUser(name, session.identifier)));
+  if (config.accountLocking.enabled) await assertNotLocked(deps, ctx, await loadUser(), session.identifier);
   if (!config.otpEnabled) fail(1503);
 
   const hashRefusal = await payloadHashRefusal(deps, ctx.brand, 'OTP', {
@@ -57,7 +61,8 @@ export async function sendOtp(deps: FlowDeps, ctx: RequestContext, sessionId: st
   });
   if (hashRefusal !== null) return refuse(deps, ctx, 5004, hashRefusal);
 
-  const delivery = chooseDelivery(config, session, user, options);
+  const fallback = options.fallbackChannel !== undefined && options.fallbackChannel !== '';
+  const delivery = chooseDelivery(config, session, fallback ? await loadUser() : null, options);
   const { channel, to } = delivery;
   const provider = config.channels.providers[channel] ?? null;
   if (!deps.sender.canDeliver(channel, provider)) fail(1603);
