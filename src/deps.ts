@@ -68,8 +68,8 @@ interface Stores {
   health: HealthCheck[];
 }
 
-function embeddedStores(dataDir: string): Stores {
-  const authDb = openAuthDb(join(dataDir, 'auth.db'));
+function embeddedStores(dataDir: string, sync: AppConfig['sqliteSync']): Stores {
+  const authDb = openAuthDb(join(dataDir, 'auth.db'), sync);
   const durable = new SqliteDurableStore(authDb);
   const revocations = new SqliteRevocationStore(authDb);
   const sessions = new SqliteSessionStore(join(dataDir, 'sessions.db'));
@@ -141,7 +141,7 @@ function buildSender(config: AppConfig, outbox: OutboxStore, clock: Clock, logge
 export async function buildDeps(config: AppConfig, opts: BuildOptions = {}): Promise<AppDeps> {
   const clock = opts.clock ?? systemClock;
   const logger = createLogger(config.logLevel, opts.logDestination);
-  const stores = config.databaseUrl !== null ? await productionStores(config, logger) : embeddedStores(config.dataDir);
+  const stores = config.databaseUrl !== null ? await productionStores(config, logger) : embeddedStores(config.dataDir, config.sqliteSync);
   const delivery = buildSender(config, stores.outbox, clock, logger);
   return {
     ...stores,

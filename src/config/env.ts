@@ -53,6 +53,8 @@ export interface AppConfig {
   allowTestOtps: boolean;
   /** AUTH_GATEWAY_TOKEN: optional bearer credential for token/introspect (besides the admin token). */
   gatewayToken: string | null;
+  /** AUTH_SQLITE_SYNC: how auth.db commits reach the disk (embedded mode). */
+  sqliteSync: 'FULL' | 'NORMAL';
   /** AUTH_SIGNING_ALG: HS256 (default, AUTH_SIGNING_SECRET) or ES256 / EdDSA (AUTH_SIGNING_PRIVATE_KEY_FILE). */
   signingAlg: 'HS256' | 'ES256' | 'EdDSA';
   /** PEM of the current asymmetric signing key (ES256/EdDSA). */
@@ -207,6 +209,9 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
   const gatewayToken = read(env, 'AUTH_GATEWAY_TOKEN') ?? null;
   if (gatewayToken !== null && gatewayToken.length < MIN_SECRET_LENGTH) problems.push(`AUTH_GATEWAY_TOKEN: must be at least ${MIN_SECRET_LENGTH} characters`);
 
+  const rawSync = read(env, 'AUTH_SQLITE_SYNC') ?? 'FULL';
+  const sqliteSync: AppConfig['sqliteSync'] = rawSync === 'NORMAL' ? 'NORMAL' : 'FULL';
+  if (rawSync !== 'FULL' && rawSync !== 'NORMAL') problems.push(`AUTH_SQLITE_SYNC: must be FULL or NORMAL (got ${shown(rawSync)})`);
   const rawAlg = read(env, 'AUTH_SIGNING_ALG') ?? 'HS256';
   let signingAlg: AppConfig['signingAlg'] = 'HS256';
   if (rawAlg === 'HS256' || rawAlg === 'ES256' || rawAlg === 'EdDSA') signingAlg = rawAlg;
@@ -277,6 +282,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     trustProxy,
     allowTestOtps,
     gatewayToken,
+    sqliteSync,
     signingAlg,
     signingPrivateKeyPem,
     previousSecrets,

@@ -301,3 +301,9 @@ test('DATABASE_URL and REDIS_URL: both or neither, with the right schemes; REDIS
   assert.match(problemFor(configError(() => loadConfig({ ...goodSecrets, DATABASE_URL: 'postgres://h/db', REDIS_URL: 'http://h' })), 'REDIS_URL') ?? '', /redis/);
   assert.ok(problemFor(configError(() => loadConfig({ ...goodSecrets, REDIS_KEY_PREFIX: 'has space' })), 'REDIS_KEY_PREFIX'));
 });
+
+test('AUTH_SQLITE_SYNC: FULL by default, NORMAL when asked, anything else refused', () => {
+  assert.equal(loadConfig({ ...goodSecrets }).sqliteSync, 'FULL');
+  assert.equal(loadConfig({ ...goodSecrets, AUTH_SQLITE_SYNC: 'NORMAL' }).sqliteSync, 'NORMAL');
+  assert.throws(() => loadConfig({ ...goodSecrets, AUTH_SQLITE_SYNC: 'OFF' }), (e: ConfigError) => /AUTH_SQLITE_SYNC/.test(e.message));
+});

@@ -22,7 +22,12 @@ import { guard, isConstraint, openDatabase, type Db } from './open.ts';
 type Row = Record<string, unknown>;
 
 /** Opens auth.db. FULL: an acknowledged sign-up, password or key must survive power loss, not only a crash. */
-export const openAuthDb = (file: string): Db => openDatabase(file, { synchronous: 'FULL', migrations: DURABLE_MIGRATIONS });
+/**
+ * auth.db in WAL mode. FULL (default) syncs every commit to disk; NORMAL (AUTH_SQLITE_SYNC)
+ * survives a process crash but may lose the last commits on an OS crash or power loss, for
+ * fewer fsyncs per login (BENCHMARKS.md).
+ */
+export const openAuthDb = (file: string, synchronous: 'FULL' | 'NORMAL' = 'FULL'): Db => openDatabase(file, { synchronous, migrations: DURABLE_MIGRATIONS });
 
 const KEY_COLUMNS = 'jti, brand, uid, device_id, key_hash, created_at, expires_at, revoked_at, retired_at, successor_sealed';
 
