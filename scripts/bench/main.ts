@@ -346,10 +346,10 @@ async function runVerifyLocal(c: Context): Promise<Record<string, unknown>> {
 }
 
 /**
- * jose with the key imported once (a CryptoKey for HS256, the local JWKS set otherwise): the
- * natural gateway code. byVerifier adds jose as the service calls it and plain node:crypto.
+ * The project's own verifier (TokenVerifier, node:crypto for HS256) with the gateway's key
+ * material. byVerifier adds jose (key imported once / KeyObject) and bare node:crypto.
  */
-const HEADLINE_VERIFIER: Verifier = 'jose-cryptokey';
+const HEADLINE_VERIFIER: Verifier = 'service';
 
 /** One verifier in its own process, pinned to the last core when taskset exists. */
 async function verifyInChild(input: VerifyInput, pinned: boolean): Promise<VerifyOutput> {

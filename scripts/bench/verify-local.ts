@@ -1,11 +1,12 @@
 // verify_local: what an API gateway does with every request — verify the service's token
-// in-process, with jose, using the published key material: the JWKS of
-// /.well-known/jwks.json for ES256/EdDSA, or the shared HS256 secret (the default deployment
-// publishes no key: a gateway holds the secret, like the original's). Signature, issuer and
-// expiry are checked, as the service's own verifier does.
+// in-process, using the published key material: the JWKS of /.well-known/jwks.json for
+// ES256/EdDSA, or the shared HS256 secret (the default deployment publishes no key: a gateway
+// holds the secret, like the original's). Signature, issuer and expiry are checked.
 //
-// Three verifiers are measured (see `Verifier`): jose as the service uses it, jose with the key
-// imported once, and plain node:crypto — the gap between them is what jose's WebCrypto path costs.
+// The headline is the project's own verifier (`TokenVerifier` of src/crypto/tokens.ts, keys
+// from `verifyKeysFrom`: the same code the service runs, node:crypto for HS256). jose is
+// measured beside it for comparison — with the key imported once, and with a KeyObject as
+// the service used it before — and a bare node:crypto check gives the floor.
 //
 // Run as its own process (`main.ts` pins it to one core with taskset when it can) so that
 // "operations per second on one core" is literal: jose verifies through WebCrypto, whose jobs
@@ -15,6 +16,8 @@
 import { createHmac, createPublicKey, createSecretKey, timingSafeEqual, verify as cryptoVerify, webcrypto, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JWK } from 'jose';
+import { verifyKeysFrom } from '../../src/crypto/signing-keys.ts';
+import { TokenVerifier } from '../../src/crypto/tokens.ts';
 import { Samples } from './stats.ts';
 
 export interface VerifyInput {
@@ -29,7 +32,8 @@ export interface VerifyInput {
   /** Verifications in flight at once (a gateway verifies many requests concurrently). */
   inFlight: number;
   /**
-   * jose-keyobject: jose with a node KeyObject (what the service itself does);
+   * service: the project's TokenVerifier (what the service and a gateway built on it run);
+   * jose-keyobject: jose with a node KeyObject (what the service did before, for HS256);
    * jose-cryptokey: jose with a WebCrypto key imported once (HS256) / the local JWKS set;
    * node-crypto: no library, node:crypto's synchronous HMAC / signature check plus the same
    * claim checks — the floor of what verification costs in Node.
@@ -37,7 +41,7 @@ export interface VerifyInput {
   verifier: Verifier;
 }
 
-export const VERIFIERS = ['jose-keyobject', 'jose-cryptokey', 'node-crypto'] as const;
+export const VERIFIERS = ['service', 'jose-keyobject', 'jose-cryptokey', 'node-crypto'] as const;
 export type Verifier = (typeof VERIFIERS)[number];
 
 type Payload = { rol?: unknown; iss?: unknown; exp?: unknown; nbf?: unknown };
@@ -91,6 +95,15 @@ async function makeVerifier(input: VerifyInput): Promise<() => Promise<Payload> 
   const options = { algorithms: [input.alg], issuer: input.issuer, clockTolerance: 5 };
   const t = input.token;
   switch (input.verifier) {
+    case 'service': {
+      const keys = await verifyKeysFrom(input.alg === 'HS256' ? { secrets: [input.secret as string] } : { jwks: input.jwks as { keys: JWK[] } });
+      const verifier = new TokenVerifier(keys, input.issuer);
+      return async () => {
+        const v = await verifier.verify(t, { now: Date.now() });
+        if (!v) throw new Error('refused');
+        return v.claims;
+      };
+    }
     case 'node-crypto':
       return nodeCryptoVerifier(input);
     case 'jose-cryptokey': {

@@ -4,7 +4,13 @@
 // with other parameters, and a successful login then stores a fresh hash (R24). Input is
 // NFKC-normalised so that visually identical passwords typed on different keyboards hash the
 // same; it is never truncated (argon2 takes any length; the brand's maxLength bounds it first).
+//
+// At most one argon2 job per core runs at a time (ConcurrencyLimit): each job is CPU- and
+// memory-bound, so more than the cores only makes every job slower (and holds another 19 MiB
+// each), while the pool threads it occupies are also the ones WebCrypto, fs and DNS need.
+import { availableParallelism } from 'node:os';
 import { hash, verify } from '@node-rs/argon2';
+import { ConcurrencyLimit } from './concurrency-limit.ts';
 
 // Algorithm.Argon2id of @node-rs/argon2 is an ambient const enum, which verbatimModuleSyntax
 // cannot import; 2 is its value.
@@ -60,20 +66,35 @@ export function parseArgon2(stored: string): PhcArgon2 | null {
   return parsed;
 }
 
-export function argon2Hasher(params: Argon2Params = OWASP_ARGON2): PasswordHasher {
+let processLimit: ConcurrencyLimit | undefined;
+/** The default limit, one per process at the core count: the cores are shared by every hasher in it. */
+export const processArgon2Limit = (): ConcurrencyLimit => (processLimit ??= new ConcurrencyLimit(availableParallelism()));
+
+export interface Argon2HasherOptions {
+  /** Where argon2 jobs queue; by default one limit per process at os.availableParallelism(). */
+  limit?: ConcurrencyLimit;
+}
+
+export function argon2Hasher(params: Argon2Params = OWASP_ARGON2, opts: Argon2HasherOptions = {}): PasswordHasher {
   const L = ARGON2_LIMITS;
   // The hasher must never write a hash its own verify would refuse.
   if (params.memoryCost > L.maxMemoryKiB || params.timeCost > L.maxTimeCost || params.parallelism > L.maxParallelism) {
     throw new Error(`argon2 parameters beyond ARGON2_LIMITS: ${JSON.stringify(params)}`);
   }
   const options = { algorithm: ARGON2ID, ...params, outputLen: 32 };
+  const limit = opts.limit ?? processArgon2Limit();
   return {
-    hash: (password) => hash(normalisePassword(password), options),
+    hash(password) {
+      const input = normalisePassword(password);
+      return limit.run(() => hash(input, options));
+    },
     async verify(stored, password) {
-      // Corrupt or absurd stored hashes fail closed, before argon2 runs (no 5xx, no OOM).
+      // Corrupt or absurd stored hashes fail closed, before argon2 runs (no 5xx, no OOM) and
+      // without taking a slot.
       if (parseArgon2(stored) === null) return false;
       try {
-        return await verify(stored, normalisePassword(password));
+        const input = normalisePassword(password);
+        return await limit.run(() => verify(stored, input));
       } catch {
         return false;
       }
