@@ -20,5 +20,9 @@ if (chosen.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...chosen], { stdio: 'inherit' });
+// Two test files at a time (node's default is cores - 1, i.e. one on a 2-core machine): every
+// file uses its own data directory, database and key prefix, and waiting on I/O overlaps.
+// TEST_CONCURRENCY overrides it.
+const CONCURRENCY = Number(process.env.TEST_CONCURRENCY ?? 2);
+const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${CONCURRENCY}`, '--test-reporter=spec', ...chosen], { stdio: 'inherit' });
 process.exit(r.status ?? 1);
