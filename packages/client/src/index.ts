@@ -11,18 +11,4 @@ export {
 } from './errors.js';
 export { memoryStorage, webStorage, type AuthStorage, type WebStorageLike } from './storage.js';
 export type { FetchLike } from './transport.js';
-export type {
-  AuthClientOptions,
-  ChangePasswordInput,
-  Identifier,
-  IdentifierType,
-  LoginResult,
-  NewPassword,
-  PasswordLoginResult,
-  SendOtpOptions,
-  SessionInfo,
-  SessionStarted,
-  StartSessionOptions,
-  UserInfo,
-  Variant,
-} from './types.js';
+export type * from './types.js';
