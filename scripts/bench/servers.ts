@@ -4,7 +4,7 @@
 // deployment writes its JSON log lines somewhere too, so their cost is part of the figure).
 // With a profile directory each process runs with --cpu-prof and writes its profile on exit.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, symlinkSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 
@@ -68,21 +68,12 @@ function baseEnv(): Record<string, string> {
 }
 
 /**
- * A prebuilt server (esbuild bundle of src/main.ts, packages external) — what a deployment
- * with a build step would run, without tsx's loader thread and its compiled-source caches.
- * It is written two levels below the root (node_modules/.ae-bench/) because the service
- * finds package.json and assets/ relative to its own files (`../../`), and migrations
- * next to migrate.ts (a symlink here); packages resolve from the root's node_modules.
+ * The prebuilt server (`npm run build` → dist/server.js: esbuild bundle of src/main.ts, packages
+ * external) — what `npm start` runs, without tsx's loader thread and compiled-source caches.
  */
 export function buildBundle(): string {
-  const dir = join(ROOT, 'node_modules/.ae-bench');
-  const out = join(dir, 'server.mjs');
-  mkdirSync(dir, { recursive: true });
-  execFileSync(join(ROOT, 'node_modules/.bin/esbuild'), ['src/main.ts', '--bundle', '--platform=node', '--format=esm', '--packages=external', `--outfile=${out}`, '--log-level=warning'], { cwd: ROOT, stdio: 'inherit' });
-  const link = join(dir, 'migrations');
-  rmSync(link, { force: true });
-  symlinkSync(join(ROOT, 'src/storage/postgres/migrations'), link);
-  return out;
+  execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: ROOT, stdio: 'inherit' });
+  return join(ROOT, 'dist/server.js');
 }
 
 let bundle: string | undefined;

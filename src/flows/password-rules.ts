@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { fail } from '../domain/errors.ts';
 import type { BrandConfig } from '../domain/types.ts';
 import { normalisePassword } from '../crypto/password-hasher.ts';
+import { COMMON_PASSWORDS } from '../paths.ts';
 
 /** Compiled policy regexes, by source: brands are few and the regex is anchored once. */
 const compiled = new Map<string, RegExp>();
@@ -16,7 +17,7 @@ const wholeMatch = (source: string): RegExp => {
 };
 
 /** The shipped blocklist (built by scripts/build-common-passwords.mjs; source and licence in its header). */
-export const COMMON_PASSWORDS_FILE = new URL('../../assets/common-passwords.txt', import.meta.url);
+export const COMMON_PASSWORDS_FILE = COMMON_PASSWORDS;
 
 let common: ReadonlySet<string> | undefined;
 

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import swagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
+import { PACKAGE_JSON } from '../paths.ts';
 
 const ErrorEnvelope = {
   type: 'object',
@@ -102,7 +103,7 @@ function addErrorResponses(doc: Schema): Schema {
 
 /** Must be registered before the routes: the plugin records them as they are added. */
 export function registerOpenApi(app: FastifyInstance): void {
-  const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const { version } = JSON.parse(readFileSync(PACKAGE_JSON, 'utf8')) as { version: string };
   app.register(swagger, {
     openapi: {
       openapi: '3.0.3',

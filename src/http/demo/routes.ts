@@ -6,12 +6,13 @@ import { readFileSync } from 'node:fs';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { notFound } from '../envelope.ts';
 import { compileSdk, SDK_MODULE_NAME } from './sdk-modules.ts';
+import { DEMO_ASSETS } from '../../paths.ts';
 
 /** The page's own policy: scripts, styles and requests from this origin only; no framing. */
 export const DEMO_CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-const asset = (name: string) => readFileSync(new URL(`./assets/${name}`, import.meta.url), 'utf8');
+const asset = (name: string) => readFileSync(new URL(name, DEMO_ASSETS), 'utf8');
 
 export function registerDemo(app: FastifyInstance, opts: { development: boolean }): void {
   // Read once at start (a broken install fails loudly, not on a visitor's request).

@@ -4,9 +4,9 @@
 // /demo/sdk/<name>.js. The page therefore runs the SDK's own source, never a copy of it.
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { SDK_SOURCES_DIR } from '../../paths.ts';
 
-export const SDK_DIR = fileURLToPath(new URL('../../../packages/client/src/', import.meta.url));
+export const SDK_DIR = SDK_SOURCES_DIR;
 
 /** Module file names the browser may ask for: plain names only, so no path reaches the disk. */
 export const SDK_MODULE_NAME = /^[a-z][a-z0-9-]*\.js$/;

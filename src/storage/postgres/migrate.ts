@@ -3,13 +3,13 @@
 // a session-level advisory lock, so instances starting at once apply each file exactly once:
 // the first applies, the others wait on the lock and then find nothing left to do.
 import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
+import { MIGRATIONS_DIR } from '../../paths.ts';
 
 /** pg_advisory_lock key of the migration run ("authmig" in ASCII). Fixed: never change it. */
 export const MIGRATION_LOCK_KEY = '27413964906228071';
 
-export const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
+export { MIGRATIONS_DIR };
 
 export interface Migration {
   version: number;
