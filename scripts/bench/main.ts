@@ -67,7 +67,7 @@ export function parseOptions(argv: string[], env: Record<string, string | undefi
         'log-level': { type: 'string', default: 'info' },
         'signing-alg': { type: 'string', default: 'HS256' },
         profile: { type: 'string' },
-        entry: { type: 'string', default: 'tsx' },
+        entry: { type: 'string', default: 'bundle' },
         'server-env': { type: 'string', multiple: true, default: [] },
         'count-store-calls': { type: 'boolean', default: false },
         'argon2-samples': { type: 'string', default: '20' },

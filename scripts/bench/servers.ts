@@ -16,7 +16,7 @@ export type Entry = 'tsx' | 'bundle';
 
 export interface ServerOptions {
   instances: number;
-  /** tsx: `node --import tsx src/main.ts` (what `npm start` runs); bundle: buildBundle()'s output. */
+  /** bundle: dist/server.js, what `npm start` runs (buildBundle()); tsx: `node --import tsx src/main.ts` (`npm run dev`). */
   entry: Entry;
   /** Environment of every instance (secrets, storage, log level …), PORT/HOST added per instance. */
   env: Record<string, string>;
