@@ -9,9 +9,8 @@ import type { FlowDeps, RequestContext } from './deps.ts';
 
 /** True when the token was revoked by logout (its jti) or by any mark on its user. */
 export async function isRevoked(deps: FlowDeps, brand: string, v: Verified): Promise<boolean> {
-  if (await deps.revocations.isJtiRevoked(v.claims.jti)) return true;
-  if (v.claims.uid === undefined) return false;
-  const marks = await deps.revocations.getUserMarks(brand, v.claims.uid);
+  const { jtiRevoked, marks } = await deps.revocations.revocationState(v.claims.jti, brand, v.claims.uid ?? null);
+  if (jtiRevoked) return true;
   if (marks.length === 0) return false;
   const issued = jtiMicros(v.claims.jti);
   return marks.some((m) => markRevokes(m, issued, v));

@@ -111,6 +111,8 @@ export interface RevocationStore {
    */
   addUserMark(brand: string, uid: string, mark: UserMark): Promise<void>;
   getUserMarks(brand: string, uid: string): Promise<UserMark[]>;
+  /** Both of the above for one token in one read (one round trip): every token check needs both. */
+  revocationState(jti: string, brand: string, uid: string | null): Promise<{ jtiRevoked: boolean; marks: UserMark[] }>;
 }
 
 export interface AuditEvent {

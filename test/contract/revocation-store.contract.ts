@@ -51,6 +51,25 @@ export function revocationStoreContract(name: string, make: MakeRevocationStore)
       });
     });
 
+    test('revocationState: the jti flag and the user marks in one read, per brand and user', async () => {
+      await withStore(async (store) => {
+        const jti = randomUUID();
+        assert.deepEqual(await store.revocationState(jti, 'DOCDEMO', '42'), { jtiRevoked: false, marks: [] });
+        const mark: UserMark = { notBefore: MICROS, exceptDevice: 'device-1', exceptJti: 'kept-jti', onlyDevice: null };
+        const later: UserMark = { notBefore: MICROS + 5, exceptDevice: null, exceptJti: null, onlyDevice: 'device-2' };
+        await store.addUserMark('DOCDEMO', '42', mark);
+        await store.addUserMark('DOCDEMO', '42', later);
+        assert.deepEqual(await store.revocationState(jti, 'DOCDEMO', '42'), { jtiRevoked: false, marks: await store.getUserMarks('DOCDEMO', '42') });
+        assert.deepEqual((await store.revocationState(jti, 'DOCDEMO', '42')).marks, [mark, later]);
+        assert.deepEqual(await store.revocationState(jti, 'OTHER', '42'), { jtiRevoked: false, marks: [] }, 'marks are per brand');
+        assert.deepEqual(await store.revocationState(jti, 'DOCDEMO', '43'), { jtiRevoked: false, marks: [] }, 'marks are per user');
+        assert.deepEqual(await store.revocationState(jti, 'DOCDEMO', null), { jtiRevoked: false, marks: [] }, 'no user, no marks');
+        await store.revokeJti(jti, 'DOCDEMO', NOW + 60_000);
+        assert.equal((await store.revocationState(jti, 'DOCDEMO', '42')).jtiRevoked, true);
+        assert.equal((await store.revocationState(jti, 'DOCDEMO', null)).jtiRevoked, true);
+      });
+    });
+
     // ---- per-user marks ----------------------------------------------------------------------
 
     test('user marks: none until added; add/get round trip with every field', async () => {

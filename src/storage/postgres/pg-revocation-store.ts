@@ -24,6 +24,11 @@ const Q = {
       AND (($4::text IS NULL AND $5::text IS NULL AND $6::text IS NULL)
            OR (m.except_device IS NOT DISTINCT FROM $4::text AND m.except_jti IS NOT DISTINCT FROM $5::text AND m.only_device IS NOT DISTINCT FROM $6::text))`,
   getMarks: 'SELECT not_before, except_device, except_jti, only_device FROM user_marks WHERE brand = $1 AND uid = $2 ORDER BY id',
+  // isRevoked and getMarks in one statement ($3 NULL: a token without a user).
+  state: `SELECT EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = $1) AS revoked,
+                 (SELECT json_agg(json_build_object('notBefore', not_before, 'exceptDevice', except_device,
+                                                    'exceptJti', except_jti, 'onlyDevice', only_device) ORDER BY id)
+                    FROM user_marks WHERE $3::bigint IS NOT NULL AND brand = $2 AND uid = $3::bigint) AS marks`,
   // Several events in one statement (group commit): one array per column.
   audit: `INSERT INTO audit (${AUDIT_COLUMNS})
           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::jsonb[])`,
@@ -66,6 +71,14 @@ export class PgRevocationStore implements RevocationStore, AuditStore {
     return pgCall(async () => {
       if (!isUid(uid)) throw new TypeError(`not a uid: ${JSON.stringify(uid)}`);
       await this.query('addMark', [brand, uid, m.notBefore, m.exceptDevice, m.exceptJti, m.onlyDevice]);
+    });
+  }
+
+  revocationState(jti: string, brand: string, uid: string | null) {
+    return pgCall(async () => {
+      const r = (await this.query('state', [jti, brand, uid !== null && isUid(uid) ? uid : null])).rows[0];
+      const marks = ((r.marks as UserMark[] | null) ?? []).map((m) => ({ ...m, notBefore: Number(m.notBefore) }));
+      return { jtiRevoked: r.revoked === true, marks };
     });
   }
 

@@ -51,6 +51,12 @@ export class SqliteRevocationStore implements RevocationStore, AuditStore {
     this.q.pruneMarks.run(brand, Number(uid), m.notBefore, id, ...scope, ...scope);
   }
 
+  async revocationState(jti: string, brand: string, uid: string | null) {
+    // Local reads: two statements cost no round trip here.
+    const jtiRevoked = await this.isJtiRevoked(jti);
+    return { jtiRevoked, marks: uid === null ? [] : await this.getUserMarks(brand, uid) };
+  }
+
   getUserMarks(brand: string, uid: string) {
     return guard(() =>
       (this.q.getMarks.all(brand, Number(uid)) as Row[]).map(
