@@ -6,6 +6,7 @@ import Database from 'libsql';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { StoreUnavailableError } from '../../domain/errors.ts';
+import { groupCommit } from '../group-commit.ts';
 
 export type Db = InstanceType<typeof Database>;
 
@@ -60,3 +61,22 @@ export function guard<T>(fn: () => T): Promise<T> {
 }
 
 export { isConstraint };
+
+const batches = new WeakMap<Db, (write: () => void) => Promise<void>>();
+
+/**
+ * Group commit for a database's append-only writes (audit rows, outbox messages, new keys):
+ * every such write made in one event-loop turn commits in one transaction, hence one fsync
+ * (group-commit.ts). The promise settles when the write is committed.
+ */
+export function writeBatched(db: Db, write: () => void): Promise<void> {
+  let batch = batches.get(db);
+  if (batch === undefined) {
+    batch = groupCommit<() => void>((writes) => guard(() => db.transaction(() => writes.forEach((w) => w()))()), {
+      deferStart: true,
+      isFatal: (err) => err instanceof StoreUnavailableError,
+    });
+    batches.set(db, batch);
+  }
+  return batch(write);
+}

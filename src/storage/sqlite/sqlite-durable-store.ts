@@ -15,9 +15,7 @@ import {
   type UserStore,
 } from '../../ports/durable-store.ts';
 import { DURABLE_MIGRATIONS } from './durable-migrations.ts';
-import { StoreUnavailableError } from '../../domain/errors.ts';
-import { groupCommit } from '../group-commit.ts';
-import { guard, isConstraint, openDatabase, type Db } from './open.ts';
+import { guard, isConstraint, openDatabase, writeBatched, type Db } from './open.ts';
 
 type Row = Record<string, unknown>;
 
@@ -139,7 +137,8 @@ export class SqliteDurableStore implements BrandStore, UserStore, KeyStore, Outb
   }
 
   saveKey(k: KeyRecord) {
-    return guard(() => void this.q.saveKey.run(k.jti, k.brand, Number(k.uid), k.deviceId, k.keyHash, k.createdAt, k.expiresAt));
+    // Committed (with the other appends of this event-loop turn) before the key is returned.
+    return writeBatched(this.db, () => void this.q.saveKey.run(k.jti, k.brand, Number(k.uid), k.deviceId, k.keyHash, k.createdAt, k.expiresAt));
   }
 
   findKeyByHash(keyHash: string) {
@@ -190,14 +189,11 @@ export class SqliteDurableStore implements BrandStore, UserStore, KeyStore, Outb
   }
 
   appendOutbox(m: OutboxMessage) {
-    return this.outboxBatch(m);
+    // Committed with the other appends of this event-loop turn (open.ts writeBatched).
+    return writeBatched(this.db, () => void this.q.appendOutbox.run(m.brand, m.identifier, m.channel, m.to, m.text, m.otp, m.createdAt));
   }
 
-  // Messages sent in one event-loop turn share a transaction (group-commit.ts).
-  private readonly outboxBatch = groupCommit<OutboxMessage>(
-    (ms) => guard(() => this.db.transaction(() => ms.forEach((m) => void this.q.appendOutbox.run(m.brand, m.identifier, m.channel, m.to, m.text, m.otp, m.createdAt)))()),
-    { deferStart: true, isFatal: (err) => err instanceof StoreUnavailableError },
-  );
+
 
   listOutbox(filter: { brand?: string; identifier?: string; to?: string; limit: number }) {
     return guard(() => {

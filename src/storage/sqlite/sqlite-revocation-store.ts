@@ -1,9 +1,7 @@
 // Embedded adapter for token revocation and the audit log, in auth.db (revocations must
 // survive restarts: Keycloak #31296 is the counter-example).
 import type { AuditEvent, AuditStore, RevocationStore, UserMark } from '../../ports/durable-store.ts';
-import { StoreUnavailableError } from '../../domain/errors.ts';
-import { groupCommit } from '../group-commit.ts';
-import { guard, type Db } from './open.ts';
+import { guard, writeBatched, type Db } from './open.ts';
 
 type Row = Record<string, unknown>;
 
@@ -71,14 +69,11 @@ export class SqliteRevocationStore implements RevocationStore, AuditStore {
   }
 
   appendAudit(e: AuditEvent) {
-    return this.auditBatch(e);
+    // Committed with the other appends of this event-loop turn (open.ts writeBatched).
+    return writeBatched(this.db, () => this.appendAuditSync(e));
   }
 
-  // Events appended in one event-loop turn share a transaction: one fsync, not one each.
-  private readonly auditBatch = groupCommit<AuditEvent>(
-    (events) => guard(() => this.db.transaction(() => events.forEach((e) => this.appendAuditSync(e)))()),
-    { deferStart: true, isFatal: (err) => err instanceof StoreUnavailableError },
-  );
+
 
   appendAuditSync(e: AuditEvent): void {
     this.q.audit.run(e.brand, e.type, e.identifier, e.deviceId, e.ip, e.at, JSON.stringify(e.detail));
