@@ -5,8 +5,8 @@
 // With a profile directory each process runs with --cpu-prof and writes its profile on exit.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readdirSync, renameSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
+import { freePort } from '../../test/helpers/process.ts';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 const HEALTH_TIMEOUT_MS = 30_000;
@@ -42,19 +42,6 @@ export interface Servers {
   ports: number[];
   pids: number[];
   stop(): Promise<void>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', rej);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => res(port));
-    });
-  });
 }
 
 /** Only what a server needs: nothing of the caller's DATABASE_URL / AUTH_* leaks in by accident. */

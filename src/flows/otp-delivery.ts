@@ -34,7 +34,8 @@ export interface Delivery {
 const kindOf = (channel: Channel): 'MOBILE' | 'EMAIL' => (channel === 'EMAIL' ? 'EMAIL' : 'MOBILE');
 const same = (a: Identifier, b: Identifier) => a.type === b.type && a.value === b.value;
 
-export function chooseDelivery(config: Readonly<BrandConfig>, session: Session, user: User | null, req: DeliveryRequest): Delivery {
+/** `loadUser` is called only for a fallback (the common path reads nothing). */
+export async function chooseDelivery(config: Readonly<BrandConfig>, session: Session, loadUser: () => Promise<User | null>, req: DeliveryRequest): Promise<Delivery> {
   const proved = session.destination ?? session.identifier;
   if (req.fallbackChannel === undefined || req.fallbackChannel === '') {
     return { channel: proved.type === 'EMAIL' ? 'EMAIL' : (config.channels.mobileSubChannel ?? 'SMS'), to: proved, elsewhere: false };
@@ -43,6 +44,7 @@ export function chooseDelivery(config: Readonly<BrandConfig>, session: Session, 
   if (channel === undefined || !config.channels.fallbackChannels.includes(channel)) return fail(1603);
 
   const kind = kindOf(channel);
+  const user = await loadUser();
   const candidates: Identifier[] = [];
   const add = (id: Identifier) => {
     if (id.type === kind && !candidates.some((c) => same(c, id))) candidates.push({ type: id.type, value: id.value });

@@ -61,8 +61,7 @@ export async function sendOtp(deps: FlowDeps, ctx: RequestContext, sessionId: st
   });
   if (hashRefusal !== null) return refuse(deps, ctx, 5004, hashRefusal);
 
-  const fallback = options.fallbackChannel !== undefined && options.fallbackChannel !== '';
-  const delivery = chooseDelivery(config, session, fallback ? await loadUser() : null, options);
+  const delivery = await chooseDelivery(config, session, loadUser, options);
   const { channel, to } = delivery;
   const provider = config.channels.providers[channel] ?? null;
   if (!deps.sender.canDeliver(channel, provider)) fail(1603);
