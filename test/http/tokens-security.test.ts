@@ -107,7 +107,7 @@ for (const alg of ['ES256', 'EdDSA'] as const) {
       assert.equal(jwks.keys[0].alg, alg);
       assert.equal(jwks.keys[0].kid, decodeProtectedHeader(oldToken).kid);
       assert.equal(jwks.keys[0].d, undefined, 'no private part published');
-      const { payload } = await jwtVerify(oldToken, createLocalJWKSet(jwks), { algorithms: [alg], issuer: 'AUTH ENGINE' });
+      const { payload } = await jwtVerify(oldToken, createLocalJWKSet(jwks), { algorithms: [alg], issuer: 'AUTH ENGINE', currentDate: new Date(h.clock.now()) });
       assert.equal(payload.rol, 'USER');
     } finally {
       await h.close({ keepData: true });

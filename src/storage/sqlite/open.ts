@@ -7,19 +7,29 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { StoreUnavailableError } from '../../domain/errors.ts';
 import { groupCommit } from '../group-commit.ts';
+import { WalSync, type FsyncFn } from './wal-sync.ts';
 
 export type Db = InstanceType<typeof Database>;
 
 export interface OpenOptions {
-  /** 'FULL' fsyncs every commit (durable across power loss); 'NORMAL' survives a process crash. */
+  /**
+   * 'FULL': a write through write()/writeBatched() settles only once it is on disk (durable
+   * across power loss), by a shared fsync off the event loop (wal-sync.ts). 'NORMAL': writes
+   * survive a process crash; an OS crash may lose the last commits.
+   */
   synchronous: 'FULL' | 'NORMAL';
   migrations: string[];
+  /** For tests: replaces fs.fsync of the WAL file. */
+  fsync?: FsyncFn;
 }
+
+const walSyncs = new WeakMap<Db, WalSync>();
 
 export function openDatabase(file: string, opts: OpenOptions): Db {
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
+  // Migrations are synced by SQLite itself; afterwards FULL is provided by WalSync.
   db.pragma(`synchronous = ${opts.synchronous}`);
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
@@ -35,7 +45,17 @@ export function openDatabase(file: string, opts: OpenOptions): Db {
       db.pragma(`user_version = ${i + 1}`);
     })();
   });
+  if (opts.synchronous === 'FULL') {
+    db.pragma('synchronous = NORMAL');
+    walSyncs.set(db, new WalSync(`${file}-wal`, opts.fsync));
+  }
   return db;
+}
+
+/** Closes the database and, in FULL mode, its WAL descriptor. */
+export function closeDatabase(db: Db): void {
+  walSyncs.get(db)?.close();
+  db.close();
 }
 
 const codeOf = (err: unknown): string => {
@@ -62,21 +82,44 @@ export function guard<T>(fn: () => T): Promise<T> {
 
 export { isConstraint };
 
+/** Set once an fsync of this database failed: it refuses writes until the process restarts. */
+export function syncFailure(db: Db): StoreUnavailableError | null {
+  const failure = walSyncs.get(db)?.failure;
+  return failure === undefined || failure === null ? null : new StoreUnavailableError(failure);
+}
+
+/** Resolves once every commit made before the call is on disk (at once in NORMAL mode). */
+function durable(db: Db): Promise<void> {
+  const wal = walSyncs.get(db);
+  return wal === undefined ? Promise.resolve() : wal.sync().catch((err: unknown) => Promise.reject(new StoreUnavailableError(err)));
+}
+
+/**
+ * A storage step that writes: like guard(), and in FULL mode its result is handed over only
+ * after the commit is on disk. Every write to a FULL database goes through here or
+ * writeBatched(), so no client is answered about a change a power loss could undo.
+ */
+export function write<T>(db: Db, fn: () => T): Promise<T> {
+  const refused = syncFailure(db);
+  if (refused !== null) return Promise.reject(refused);
+  return guard(fn).then((value) => durable(db).then(() => value));
+}
+
 const batches = new WeakMap<Db, (write: () => void) => Promise<void>>();
 
 /**
  * Group commit for a database's append-only writes (audit rows, outbox messages, new keys):
- * every such write made in one event-loop turn commits in one transaction, hence one fsync
- * (group-commit.ts). The promise settles when the write is committed.
+ * every such write made in one event-loop turn commits in one transaction (group-commit.ts).
+ * The promise settles when the write is committed and, in FULL mode, on disk.
  */
-export function writeBatched(db: Db, write: () => void): Promise<void> {
+export function writeBatched(db: Db, append: () => void): Promise<void> {
   let batch = batches.get(db);
   if (batch === undefined) {
-    batch = groupCommit<() => void>((writes) => guard(() => db.transaction(() => writes.forEach((w) => w()))()), {
+    batch = groupCommit<() => void>((appends) => write(db, () => db.transaction(() => appends.forEach((a) => a()))()), {
       deferStart: true,
       isFatal: (err) => err instanceof StoreUnavailableError,
     });
     batches.set(db, batch);
   }
-  return batch(write);
+  return batch(append);
 }

@@ -1,7 +1,7 @@
 // Embedded adapter for atomic credential changes: the other auth.db adapters' synchronous
 // steps run inside one SQLite transaction, so a change is applied whole or not at all.
 import type { CredentialChange, CredentialStore } from '../../ports/durable-store.ts';
-import { guard, type Db } from './open.ts';
+import { write, type Db } from './open.ts';
 import type { SqliteDurableStore } from './sqlite-durable-store.ts';
 import type { SqliteLimitStore } from './sqlite-limit-store.ts';
 import type { SqliteRevocationStore } from './sqlite-revocation-store.ts';
@@ -15,7 +15,7 @@ export class SqliteCredentialStore implements CredentialStore {
   ) {}
 
   applyCredentialChange(c: CredentialChange) {
-    return guard(() =>
+    return write(this.db, () =>
       this.db.transaction(() => {
         if (c.passwordHash !== undefined) this.durable.setPasswordSync(c.brand, c.uid, c.passwordHash);
         if (c.revokeKeys) this.durable.revokeKeysSync(c.brand, c.uid, c.revokeKeys, c.now);

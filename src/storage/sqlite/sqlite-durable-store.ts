@@ -15,17 +15,19 @@ import {
   type UserStore,
 } from '../../ports/durable-store.ts';
 import { DURABLE_MIGRATIONS } from './durable-migrations.ts';
-import { guard, isConstraint, openDatabase, writeBatched, type Db } from './open.ts';
+import { closeDatabase, guard, isConstraint, openDatabase, syncFailure, write, writeBatched, type Db } from './open.ts';
+import type { FsyncFn } from './wal-sync.ts';
 
 type Row = Record<string, unknown>;
 
-/** Opens auth.db. FULL: an acknowledged sign-up, password or key must survive power loss, not only a crash. */
 /**
- * auth.db in WAL mode. FULL (default) syncs every commit to disk; NORMAL (AUTH_SQLITE_SYNC)
- * survives a process crash but may lose the last commits on an OS crash or power loss, for
- * fewer fsyncs per login (BENCHMARKS.md).
+ * auth.db in WAL mode. FULL (default): an acknowledged sign-up, password or key survives power
+ * loss, not only a crash: every write settles after its commit is on disk (wal-sync.ts).
+ * NORMAL (AUTH_SQLITE_SYNC) survives a process crash but may lose the last commits on an OS
+ * crash or power loss.
  */
-export const openAuthDb = (file: string, synchronous: 'FULL' | 'NORMAL' = 'FULL'): Db => openDatabase(file, { synchronous, migrations: DURABLE_MIGRATIONS });
+export const openAuthDb = (file: string, synchronous: 'FULL' | 'NORMAL' = 'FULL', fsync?: FsyncFn): Db =>
+  openDatabase(file, { synchronous, migrations: DURABLE_MIGRATIONS, fsync });
 
 const KEY_COLUMNS = 'jti, brand, uid, device_id, key_hash, created_at, expires_at, revoked_at, retired_at, successor_sealed';
 
@@ -68,11 +70,11 @@ export class SqliteDurableStore implements BrandStore, UserStore, KeyStore, Outb
   }
 
   putBrand(name: string, config: BrandConfig, now: number) {
-    return guard(() => void this.q.putBrand.run(name, JSON.stringify(config), now));
+    return write(this.db, () => void this.q.putBrand.run(name, JSON.stringify(config), now));
   }
 
   deleteBrand(name: string) {
-    return guard(() => this.q.deleteBrand.run(name).changes > 0);
+    return write(this.db, () => this.q.deleteBrand.run(name).changes > 0);
   }
 
   listBrands() {
@@ -104,7 +106,7 @@ export class SqliteDurableStore implements BrandStore, UserStore, KeyStore, Outb
   }
 
   createUser(brand: string, identifiers: StoredIdentifier[], passwordHash: string | null, now: number) {
-    return guard(() => {
+    return write(this.db, () => {
       const tx = this.db.transaction(() => {
         const uid = Number(this.q.insertUser.run(brand, passwordHash, now).lastInsertRowid);
         for (const id of identifiers) {
@@ -123,7 +125,7 @@ export class SqliteDurableStore implements BrandStore, UserStore, KeyStore, Outb
   }
 
   updateUser(brand: string, uid: string, change: { passwordHash?: string; verify?: Identifier[] }) {
-    return guard(() =>
+    return write(this.db, () =>
       this.db.transaction(() => {
         if (change.passwordHash !== undefined) this.q.setPassword.run(change.passwordHash, Number(uid), brand);
         for (const id of change.verify ?? []) this.q.verifyIdentifier.run(brand, id.type, id.value, Number(uid));
@@ -133,7 +135,7 @@ export class SqliteDurableStore implements BrandStore, UserStore, KeyStore, Outb
 
   deleteUser(brand: string, uid: string) {
     // Identifiers and keys go with the user (ON DELETE CASCADE), in the same statement.
-    return guard(() => this.q.deleteUser.run(Number(uid), brand).changes > 0);
+    return write(this.db, () => this.q.deleteUser.run(Number(uid), brand).changes > 0);
   }
 
   saveKey(k: KeyRecord) {
@@ -162,7 +164,7 @@ export class SqliteDurableStore implements BrandStore, UserStore, KeyStore, Outb
   }
 
   rotateKey(oldHash: string, next: KeyRecord, successorSealed: string, now: number) {
-    return guard(() =>
+    return write(this.db, () =>
       this.db.transaction((): RotateOutcome => {
         // The guarded UPDATE decides the race; the successor is written only by the winner.
         if (this.q.retireKey.run(now, successorSealed, oldHash).changes !== 1) return 'lost';
@@ -173,7 +175,7 @@ export class SqliteDurableStore implements BrandStore, UserStore, KeyStore, Outb
   }
 
   revokeKeys(brand: string, uid: string, scope: { deviceId?: string; exceptDeviceId?: string }, now: number) {
-    return guard(() => this.revokeKeysSync(brand, uid, scope, now));
+    return write(this.db, () => this.revokeKeysSync(brand, uid, scope, now));
   }
 
   /** Synchronous forms, for SqliteCredentialStore's single transaction. */
@@ -227,10 +229,12 @@ export class SqliteDurableStore implements BrandStore, UserStore, KeyStore, Outb
   }
 
   ping() {
-    return guard(() => void this.q.ping.get());
+    // A failed fsync makes the instance unready: it refuses writes until restarted.
+    const failed = syncFailure(this.db);
+    return failed !== null ? Promise.reject(failed) : guard(() => void this.q.ping.get());
   }
 
   async close() {
-    this.db.close();
+    closeDatabase(this.db);
   }
 }

@@ -2,7 +2,7 @@
 // auth.db. Each method is one synchronous transaction, hence atomic within the process.
 import { randomUUID } from 'node:crypto';
 import type { FailureState, LimitStore, Reservation, WindowLimit } from '../../ports/limit-store.ts';
-import { guard, type Db } from './open.ts';
+import { guard, write, type Db } from './open.ts';
 
 type Row = Record<string, unknown>;
 
@@ -25,7 +25,7 @@ export class SqliteLimitStore implements LimitStore {
   }
 
   reserve(limits: WindowLimit[], now: number) {
-    return guard(() =>
+    return write(this.db, () =>
       this.db.transaction((): Reservation => {
         let wait = 0;
         for (const l of limits) {
@@ -42,11 +42,11 @@ export class SqliteLimitStore implements LimitStore {
   }
 
   release(id: string) {
-    return guard(() => void this.q.release.run(id));
+    return write(this.db, () => void this.q.release.run(id));
   }
 
   recordFailure(key: string, now: number, windowMs: number, lock?: { max: number; ms: number }) {
-    return guard(() =>
+    return write(this.db, () =>
       this.db.transaction((): FailureState => {
         const cur = this.read(key, now, windowMs);
         const count = cur.count + 1;
@@ -63,7 +63,7 @@ export class SqliteLimitStore implements LimitStore {
   }
 
   clearFailures(keys: string[]) {
-    return guard(() => this.db.transaction(() => this.clearFailuresSync(keys))());
+    return write(this.db, () => this.db.transaction(() => this.clearFailuresSync(keys))());
   }
 
   /** Synchronous form, for SqliteCredentialStore's single transaction. */

@@ -1,7 +1,7 @@
 // Embedded adapter for token revocation and the audit log, in auth.db (revocations must
 // survive restarts: Keycloak #31296 is the counter-example).
 import type { AuditEvent, AuditStore, RevocationStore, UserMark } from '../../ports/durable-store.ts';
-import { guard, writeBatched, type Db } from './open.ts';
+import { guard, write, writeBatched, type Db } from './open.ts';
 
 type Row = Record<string, unknown>;
 
@@ -27,7 +27,7 @@ export class SqliteRevocationStore implements RevocationStore, AuditStore {
   }
 
   revokeJti(jti: string, brand: string, expiresAt: number) {
-    return guard(() => this.revokeJtiSync(jti, brand, expiresAt));
+    return write(this.db, () => this.revokeJtiSync(jti, brand, expiresAt));
   }
 
   /** Synchronous forms, for SqliteCredentialStore's single transaction. */
@@ -40,7 +40,7 @@ export class SqliteRevocationStore implements RevocationStore, AuditStore {
   }
 
   addUserMark(brand: string, uid: string, m: UserMark) {
-    return guard(() => this.db.transaction(() => this.addUserMarkSync(brand, uid, m))());
+    return write(this.db, () => this.db.transaction(() => this.addUserMarkSync(brand, uid, m))());
   }
 
   addUserMarkSync(brand: string, uid: string, m: UserMark): void {
