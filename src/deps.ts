@@ -149,7 +149,7 @@ export async function buildDeps(config: AppConfig, opts: BuildOptions = {}): Pro
     health: [...stores.health, ...delivery.health],
     clock,
     sender: delivery.sender,
-    passwords: opts.passwords ?? argon2Hasher(),
+    passwords: opts.passwords ?? argon2Hasher(config.argon2),
     secrets: hmacHasher(config.otpSecret),
     tokens: new TokenService(
       await loadSigningKeys({

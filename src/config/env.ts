@@ -12,6 +12,7 @@ import { isIP } from 'node:net';
 import { ConfigError, MIN_SECRET_LENGTH, loadOrCreateDevSecrets } from './secrets.ts';
 import { CHANNELS, PROVIDERS, type Channel, type ProviderName } from '../domain/types.ts';
 import { webhookWorstCaseMs } from '../senders/webhook-sender.ts';
+import { ARGON2_LIMITS, DEFAULT_ARGON2, meetsOwaspFloor, OWASP_ARGON2_FLOOR, type Argon2Params } from '../crypto/password-hasher.ts';
 
 export { ConfigError } from './secrets.ts';
 
@@ -55,6 +56,8 @@ export interface AppConfig {
   gatewayToken: string | null;
   /** AUTH_SQLITE_SYNC: how auth.db commits reach the disk (embedded mode). */
   sqliteSync: 'FULL' | 'NORMAL';
+  /** AUTH_ARGON2_MEMORY_KIB / AUTH_ARGON2_TIME_COST: argon2id cost of new password hashes (p = 1). */
+  argon2: Argon2Params;
   /** AUTH_SIGNING_ALG: HS256 (default, AUTH_SIGNING_SECRET) or ES256 / EdDSA (AUTH_SIGNING_PRIVATE_KEY_FILE). */
   signingAlg: 'HS256' | 'ES256' | 'EdDSA';
   /** PEM of the current asymmetric signing key (ES256/EdDSA). */
@@ -212,6 +215,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
   const rawSync = read(env, 'AUTH_SQLITE_SYNC') ?? 'FULL';
   const sqliteSync: AppConfig['sqliteSync'] = rawSync === 'NORMAL' ? 'NORMAL' : 'FULL';
   if (rawSync !== 'FULL' && rawSync !== 'NORMAL') problems.push(`AUTH_SQLITE_SYNC: must be FULL or NORMAL (got ${shown(rawSync)})`);
+  const argon2 = loadArgon2(env, problems);
   const rawAlg = read(env, 'AUTH_SIGNING_ALG') ?? 'HS256';
   let signingAlg: AppConfig['signingAlg'] = 'HS256';
   if (rawAlg === 'HS256' || rawAlg === 'ES256' || rawAlg === 'EdDSA') signingAlg = rawAlg;
@@ -283,6 +287,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     allowTestOtps,
     gatewayToken,
     sqliteSync,
+    argon2,
     signingAlg,
     signingPrivateKeyPem,
     previousSecrets,
@@ -296,6 +301,29 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     generatedSecrets: Object.freeze([...generatedSecrets]) as string[],
   };
   return Object.freeze(config);
+}
+
+/**
+ * The argon2id cost of new hashes. Stored hashes keep their own parameters and are rehashed at
+ * the next successful login when these change (R24). Anything below OWASP's table is refused.
+ */
+function loadArgon2(env: Record<string, string | undefined>, problems: string[]): Argon2Params {
+  const int = (name: string, min: number, max: number, dflt: number): number => {
+    const v = read(env, name);
+    if (v === undefined) return dflt;
+    const n = /^\d{1,7}$/.test(v) ? Number(v) : NaN;
+    if (n >= min && n <= max) return n;
+    problems.push(`${name}: must be an integer between ${min} and ${max} (got ${shown(v)})`);
+    return dflt;
+  };
+  const memoryCost = int('AUTH_ARGON2_MEMORY_KIB', 1, ARGON2_LIMITS.maxMemoryKiB, DEFAULT_ARGON2.memoryCost);
+  const timeCost = int('AUTH_ARGON2_TIME_COST', 1, ARGON2_LIMITS.maxTimeCost, DEFAULT_ARGON2.timeCost);
+  const params = { memoryCost, timeCost, parallelism: 1 };
+  if (!meetsOwaspFloor(params)) {
+    const rows = OWASP_ARGON2_FLOOR.map((r) => `m=${r.memoryCost} t=${r.timeCost}`).join(', ');
+    problems.push(`AUTH_ARGON2_MEMORY_KIB / AUTH_ARGON2_TIME_COST: m=${memoryCost} t=${timeCost} is weaker than every OWASP configuration (${rows}): raise one of them`);
+  }
+  return params;
 }
 
 /** Defaults chosen so three webhook attempts and their backoff fit the default request timeout. */

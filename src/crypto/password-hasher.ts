@@ -34,6 +34,30 @@ export interface Argon2Params {
 export const OWASP_ARGON2: Argon2Params = { memoryCost: 19456, timeCost: 2, parallelism: 1 };
 
 /**
+ * OWASP's argon2id configurations (Password Storage Cheat Sheet), which it calls an equal level
+ * of defence: less memory is paid for with more passes. A configuration is accepted when it
+ * reaches one of these rows: at least that memory and at least that many passes.
+ */
+export const OWASP_ARGON2_FLOOR: ReadonlyArray<{ memoryCost: number; timeCost: number }> = [
+  { memoryCost: 47104, timeCost: 1 },
+  { memoryCost: 19456, timeCost: 2 },
+  { memoryCost: 12288, timeCost: 3 },
+  { memoryCost: 9216, timeCost: 4 },
+  { memoryCost: 7168, timeCost: 5 },
+];
+
+/**
+ * The service's default: OWASP's first choice with p = 1 (AUTH_ARGON2_MEMORY_KIB /
+ * AUTH_ARGON2_TIME_COST override it). The lower-memory rows of the table run faster and scale
+ * better across cores (BENCHMARKS.md), but an attacker's cost grows with memory × time spent in
+ * that memory, so the default keeps the most memory of the rows that cost ~2 passes.
+ */
+export const DEFAULT_ARGON2: Argon2Params = OWASP_ARGON2;
+
+export const meetsOwaspFloor = (p: Pick<Argon2Params, 'memoryCost' | 'timeCost'>): boolean =>
+  OWASP_ARGON2_FLOOR.some((row) => p.memoryCost >= row.memoryCost && p.timeCost >= row.timeCost);
+
+/**
  * The largest parameters a stored hash may carry. Anything beyond is refused without running
  * argon2: a hash with m = 4 TiB, planted by a bad import or a tampered row, must not take the
  * process down (R24, F15; Kratos TestCompareRejectsExtremeHashParameters).
@@ -75,7 +99,7 @@ export interface Argon2HasherOptions {
   limit?: ConcurrencyLimit;
 }
 
-export function argon2Hasher(params: Argon2Params = OWASP_ARGON2, opts: Argon2HasherOptions = {}): PasswordHasher {
+export function argon2Hasher(params: Argon2Params = DEFAULT_ARGON2, opts: Argon2HasherOptions = {}): PasswordHasher {
   const L = ARGON2_LIMITS;
   // The hasher must never write a hash its own verify would refuse.
   if (params.memoryCost > L.maxMemoryKiB || params.timeCost > L.maxTimeCost || params.parallelism > L.maxParallelism) {

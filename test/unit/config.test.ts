@@ -307,3 +307,16 @@ test('AUTH_SQLITE_SYNC: FULL by default, NORMAL when asked, anything else refuse
   assert.equal(loadConfig({ ...goodSecrets, AUTH_SQLITE_SYNC: 'NORMAL' }).sqliteSync, 'NORMAL');
   assert.throws(() => loadConfig({ ...goodSecrets, AUTH_SQLITE_SYNC: 'OFF' }), (e: ConfigError) => /AUTH_SQLITE_SYNC/.test(e.message));
 });
+
+test('AUTH_ARGON2_MEMORY_KIB / AUTH_ARGON2_TIME_COST: OWASP default; any row of OWASP\'s table or stronger; weaker refused', () => {
+  assert.deepEqual(loadConfig({ ...goodSecrets }).argon2, { memoryCost: 19456, timeCost: 2, parallelism: 1 });
+  assert.deepEqual(loadConfig({ ...goodSecrets, AUTH_ARGON2_MEMORY_KIB: '7168', AUTH_ARGON2_TIME_COST: '5' }).argon2, { memoryCost: 7168, timeCost: 5, parallelism: 1 });
+  assert.deepEqual(loadConfig({ ...goodSecrets, AUTH_ARGON2_MEMORY_KIB: '65536', AUTH_ARGON2_TIME_COST: '1' }).argon2, { memoryCost: 65536, timeCost: 1, parallelism: 1 });
+  assert.deepEqual(loadConfig({ ...goodSecrets, AUTH_ARGON2_TIME_COST: '3' }).argon2, { memoryCost: 19456, timeCost: 3, parallelism: 1 });
+  const weak = (m: string, t: string) => problemFor(configError(() => loadConfig({ ...goodSecrets, AUTH_ARGON2_MEMORY_KIB: m, AUTH_ARGON2_TIME_COST: t })), 'AUTH_ARGON2_MEMORY_KIB / AUTH_ARGON2_TIME_COST');
+  assert.match(weak('19455', '2') ?? '', /weaker than every OWASP configuration/);
+  assert.match(weak('12288', '2') ?? '', /weaker/);
+  assert.match(weak('7000', '20') ?? '', /weaker/);
+  assert.ok(problemFor(configError(() => loadConfig({ ...goodSecrets, AUTH_ARGON2_MEMORY_KIB: '99999999' })), 'AUTH_ARGON2_MEMORY_KIB'), 'beyond what verify accepts');
+  assert.ok(problemFor(configError(() => loadConfig({ ...goodSecrets, AUTH_ARGON2_TIME_COST: '2.5' })), 'AUTH_ARGON2_TIME_COST'));
+});
