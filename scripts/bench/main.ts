@@ -16,6 +16,7 @@ import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { measureHashingLimit, type HashingLimit } from './argon2-limit.ts';
+import { DEFAULT_ARGON2 } from '../../src/crypto/password-hasher.ts';
 import { runLoad } from './driver.ts';
 import { busyPercent, cpuMsOf, cpuTimesOf, withDescendants, type CpuTimes, machineCpu, statusMb, type MachineCpu } from './proc.ts';
 import { formatSummary, summarise } from './profile-summary.ts';
@@ -417,7 +418,14 @@ export async function runBench(o: BenchOptions, emit: (line: Record<string, unkn
     };
     log(machineLine());
     if (o.workloads.includes('password_login')) {
-      c.hashing = await measureHashingLimit(o.argon2Samples, Math.min(2000, o.durationS * 1000));
+      // The servers' own cost: the default, or what --server-env AUTH_ARGON2_* sets.
+      const env = o.serverEnv;
+      const params = {
+        memoryCost: Number(env.AUTH_ARGON2_MEMORY_KIB ?? DEFAULT_ARGON2.memoryCost),
+        timeCost: Number(env.AUTH_ARGON2_TIME_COST ?? DEFAULT_ARGON2.timeCost),
+        parallelism: DEFAULT_ARGON2.parallelism,
+      };
+      c.hashing = await measureHashingLimit(o.argon2Samples, Math.min(2000, o.durationS * 1000), params);
       const p = c.hashing.params;
       log(`argon2id m=${p.memoryCost} t=${p.timeCost} p=${p.parallelism}: verify ${c.hashing.verifyMeanMs} ms → hashing limit ${c.hashing.limitPerSecond} logins/s on ${c.hashing.cores} cores (measured with ${c.hashing.cores} in parallel: ${c.hashing.parallelPerSecond}/s)`);
     }
