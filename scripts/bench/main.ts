@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 import { measureHashingLimit, type HashingLimit } from './argon2-limit.ts';
 import { DEFAULT_ARGON2 } from '../../src/crypto/password-hasher.ts';
 import { runLoad } from './driver.ts';
-import { busyPercent, cpuMsOf, cpuTimesOf, withDescendants, type CpuTimes, machineCpu, statusMb, type MachineCpu } from './proc.ts';
+import { busyPercent, cpuMsOf, cpuTimesOf, mainThreadCpuMsOf, withDescendants, type CpuTimes, machineCpu, statusMb, type MachineCpu } from './proc.ts';
 import { formatSummary, summarise } from './profile-summary.ts';
 import { createScratchStorage, type ScratchStorage } from './scratch-storage.ts';
 import { countFile, ROOT, startServers, type Entry, type Servers } from './servers.ts';
@@ -167,6 +167,7 @@ interface Readings {
   /** Server processes read: each instance and whatever it forked (node:cluster workers). */
   serverPids: number[];
   serverCpu: CpuTimes | null;
+  serverMainThreadCpu: number | null;
   pgPids: number[];
   pgCpu: number | null;
   redisCpu: number | null;
@@ -177,9 +178,10 @@ interface Readings {
 async function readings(c: Context, serverPids: number[], pgPids?: number[]): Promise<Readings> {
   const hrUs = Number(process.hrtime.bigint() / 1000n);
   const serverCpu = cpuTimesOf(serverPids);
+  const serverMainThreadCpu = mainThreadCpuMsOf(serverPids);
   const machine = machineCpu();
   const pids = c.scratch ? (pgPids ?? (await c.scratch.backendPids())) : [];
-  return { serverPids, serverCpu, pgPids: pids, pgCpu: c.scratch ? cpuMsOf(pids) : null, redisCpu: c.scratch ? await c.scratch.redisCpuMs() : null, machine, hrUs };
+  return { serverPids, serverCpu, serverMainThreadCpu, pgPids: pids, pgCpu: c.scratch ? cpuMsOf(pids) : null, redisCpu: c.scratch ? await c.scratch.redisCpuMs() : null, machine, hrUs };
 }
 
 const total = (t: CpuTimes | null | undefined) => (t ? t.user + t.sys : null);
@@ -250,6 +252,7 @@ async function runHttpWorkload(c: Context, workload: HttpWorkload): Promise<Work
       requestP99Ms: rq99,
       errors: r.errors,
       serverCpuMsPerOp: perOp(total(start?.serverCpu), total(end?.serverCpu), ops),
+      serverMainThreadCpuMsPerOp: perOp(start?.serverMainThreadCpu ?? null, end?.serverMainThreadCpu ?? null, ops),
       serverSysCpuPct: sysPct(start?.serverCpu, end?.serverCpu),
       serverPeakRssMb: rss.every((x) => x !== null) ? Math.max(...(rss as number[])) : null,
       serverPeakRssMbPerProcess: rss,

@@ -27,7 +27,7 @@ export interface CpuTimes {
 }
 
 /** utime and stime of a process in ms, or null when it cannot be read (gone, not Linux). */
-export function cpuTimes(pid: number): CpuTimes | null {
+export function cpuTimes(pid: number | string): CpuTimes | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
     // The command name (field 2) may contain spaces and parentheses: split after its last ')'.
@@ -40,8 +40,16 @@ export function cpuTimes(pid: number): CpuTimes | null {
   }
 }
 
+/**
+ * utime + stime of each process's main thread only (the JS event loop: thread id = pid), ms;
+ * the rest of a process's CPU is its other threads (libuv pool: argon2, fsync; V8 helpers).
+ */
+export function mainThreadCpuMsOf(pids: number[]): number | null {
+  return cpuMsOf(pids.map((p) => `${p}/task/${p}`));
+}
+
 /** Sum of cpuTimes over pids; null if none could be read. */
-export function cpuTimesOf(pids: number[]): CpuTimes | null {
+export function cpuTimesOf(pids: Array<number | string>): CpuTimes | null {
   const total = { user: 0, sys: 0 };
   let any = false;
   for (const p of pids) {
@@ -56,7 +64,7 @@ export function cpuTimesOf(pids: number[]): CpuTimes | null {
 }
 
 /** utime + stime summed over pids, ms; null if none could be read. */
-export function cpuMsOf(pids: number[]): number | null {
+export function cpuMsOf(pids: Array<number | string>): number | null {
   const t = cpuTimesOf(pids);
   return t === null ? null : t.user + t.sys;
 }

@@ -4,7 +4,7 @@
 // deployment writes its JSON log lines somewhere too, so their cost is part of the figure).
 // With a profile directory each process runs with --cpu-prof and writes its profile on exit.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { freePort } from '../../test/helpers/process.ts';
 
@@ -65,6 +65,17 @@ export function buildBundle(): string {
 
 let bundle: string | undefined;
 
+/**
+ * The node options `npm start` gives the build (package.json scripts.start: `node <options>
+ * dist/server.js`), so the benchmark runs the same process a deployment does.
+ */
+export function startNodeOptions(): string[] {
+  const start = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
+  const m = /(?:^|&&\s*)node((?:\s+--\S+)*)\s+dist\/server\.js\b/.exec(start);
+  if (!m) throw new Error(`package.json scripts.start does not run "node [--options] dist/server.js": ${start}`);
+  return (m[1] as string).split(/\s+/).filter(Boolean);
+}
+
 export const countFile = (o: Pick<ServerOptions, 'logDir' | 'label'>) => join(o.logDir, `counts-${o.label}`);
 
 const profileSubdir = (o: ServerOptions, i: number) => join(o.profileDir as string, `${o.label}-${i}.threads`);
@@ -84,7 +95,7 @@ async function startOne(o: ServerOptions, i: number): Promise<Server> {
   // server gets a directory of its own; stop() keeps the main thread's (thread id 0).
   if (o.profileDir) args.push('--cpu-prof', `--cpu-prof-dir=${profileSubdir(o, i)}`);
   const counting = o.countStoreCalls ? ['--import', join(ROOT, 'scripts/bench/count-store-calls.mjs')] : [];
-  if (o.entry === 'bundle') args.push(...counting, (bundle ??= buildBundle()));
+  if (o.entry === 'bundle') args.push(...startNodeOptions(), ...counting, (bundle ??= buildBundle()));
   else args.push('--import', 'tsx', ...counting, 'src/main.ts');
   const log = openSync(join(o.logDir, `${o.label}-${i}.log`), 'a');
   const proc = spawn(process.execPath, args, {
