@@ -76,6 +76,7 @@ export async function startSession(deps: FlowDeps, ctx: RequestContext, input: S
     signup: signup.length > 0 ? signup : null,
     destination,
     pendingPassword,
+    newUser: user === null,
     createdAt: now,
     expiresAt: now + config.sessionValiditySeconds * 1000,
   };

@@ -13,7 +13,10 @@ import { loadSession } from './session-checks.ts';
 export async function verifyOtp(deps: FlowDeps, ctx: RequestContext, sessionId: string, otp: string): Promise<LoginResult> {
   const session = await loadSession(deps, ctx, sessionId, 1541);
   const { config, name } = ctx.brand;
-  const known = await deps.users.findUser(name, session.identifier);
+  // The user is read for the account lock and to log into; a sign-up (no user at
+  // token/generate) with locking off needs neither: resolveUser creates it, and falls back to
+  // a read only if someone created it meanwhile. One statement less per sign-up.
+  const known = session.newUser === true && !config.accountLocking.enabled ? null : await deps.users.findUser(name, session.identifier);
   await assertNotLocked(deps, ctx, known, session.identifier);
   if (!config.otpEnabled) fail(1502);
   if (session.otpHash === null || session.otpExpiresAt === null) fail(1537);
@@ -35,7 +38,8 @@ export async function verifyOtp(deps: FlowDeps, ctx: RequestContext, sessionId: 
   const won = await deps.sessions.consume(session.id, { now, otpHash: presented, maxFailures: config.maxOtpRetries });
   if (!won) fail(1505);
 
-  let user = await resolveUser(deps, ctx, session, known);
+  const resolved = await resolveUser(deps, ctx, session, known);
+  let user = resolved.user;
   const pending = session.pendingPassword;
   if (pending?.purpose === 'reset') {
     // One atomic change: the new password, every earlier key and token revoked, retry
@@ -57,12 +61,12 @@ export async function verifyOtp(deps: FlowDeps, ctx: RequestContext, sessionId: 
     await clearFailures(deps, name, user, session.identifier, false);
   }
   const result = await issueLoginTokens(deps, ctx, user);
-  await audit(deps, ctx, 'login_success', { method: 'otp', uid: user.uid, created: known === null });
+  await audit(deps, ctx, 'login_success', { method: 'otp', uid: user.uid, created: resolved.created });
   return result;
 }
 
 /** Creates the user on first success, or records the proof of ownership on a known one. */
-async function resolveUser(deps: FlowDeps, ctx: RequestContext, session: Session, known: User | null): Promise<User> {
+async function resolveUser(deps: FlowDeps, ctx: RequestContext, session: Session, known: User | null): Promise<{ user: User; created: boolean }> {
   const brand = ctx.brand.name;
   const now = deps.clock.now();
   const pending = session.pendingPassword;
@@ -77,7 +81,7 @@ async function resolveUser(deps: FlowDeps, ctx: RequestContext, session: Session
       verified: i.type === 'USERNAME' || (i.type === proved.type && i.value === proved.value),
     }));
     try {
-      return await deps.users.createUser(brand, ids, pending?.hash ?? null, now);
+      return { user: await deps.users.createUser(brand, ids, pending?.hash ?? null, now), created: true };
     } catch (err) {
       // Two pending sign-ups of one free username: the first validation won.
       if (err instanceof IdentifierTakenError) throw new AuthError(1543);
@@ -90,7 +94,7 @@ async function resolveUser(deps: FlowDeps, ctx: RequestContext, session: Session
   let user = known;
   if (!user) {
     try {
-      return await deps.users.createUser(brand, [{ ...session.identifier, verified: true }], pending?.hash ?? null, now);
+      return { user: await deps.users.createUser(brand, [{ ...session.identifier, verified: true }], pending?.hash ?? null, now), created: true };
     } catch (err) {
       // Another session of the same new identifier created the user first: log into it.
       if (!(err instanceof IdentifierTakenError)) throw err;
@@ -105,5 +109,5 @@ async function resolveUser(deps: FlowDeps, ctx: RequestContext, session: Session
     await deps.users.updateUser(brand, user.uid, { passwordHash: setPassword, verify: unverified ? [proved] : [] });
     user = (await deps.users.findUser(brand, session.identifier)) ?? user;
   }
-  return user;
+  return { user, created: false };
 }

@@ -20,6 +20,12 @@ export interface Session {
   /** Where OTPs go when it is not the identifier itself (USERNAME login or sign-up). */
   destination: Identifier | null;
   pendingPassword: PendingPassword | null;
+  /**
+   * token/generate found no user for the identifier. With account locking off, OTP validation
+   * then creates the user without reading it again (a user created meanwhile surfaces as
+   * IdentifierTakenError). Absent on sessions stored before this field existed.
+   */
+  newUser?: boolean;
   createdAt: number;
   expiresAt: number;
   // Mutable OTP state.

@@ -289,6 +289,21 @@ export function durableStoreContract(name: string, make: MakeDurableStore): void
       });
     });
 
+    test('keys: saves made together are each settled on their own row; a bad one (taken hash) fails alone', async () => {
+      await withStore(async (store) => {
+        const u = await store.createUser('DOCDEMO', [{ type: 'MOBILE', value: '919999999994', verified: true }], null, NOW);
+        await store.saveKey({ jti: randomUUID(), brand: 'DOCDEMO', uid: u.uid, deviceId: 'd0', keyHash: 'taken-hash', createdAt: NOW, expiresAt: null });
+        const keys: KeyRecord[] = Array.from({ length: 12 }, (_, i) => ({ jti: randomUUID(), brand: 'DOCDEMO', uid: u.uid, deviceId: `d${i}`, keyHash: i === 5 ? 'taken-hash' : `batch-hash-${i}`, createdAt: NOW + i, expiresAt: i % 2 ? null : NOW + 1000 }));
+        const results = await Promise.allSettled(keys.map((k) => store.saveKey(k)));
+        assert.deepEqual(results.map((r) => r.status), keys.map((_, i) => (i === 5 ? 'rejected' : 'fulfilled')));
+        for (const [i, k] of keys.entries()) {
+          if (i === 5) continue;
+          assert.deepEqual(await store.findKeyByHash(k.keyHash), { ...k, revokedAt: null, retiredAt: null, successorSealed: null });
+        }
+        assert.equal((await store.findKeyByHash('taken-hash'))?.deviceId, 'd0', 'the taken hash still names the first key');
+      });
+    });
+
     /** A live key of `uid` on `deviceId`; the hash is unique per call unless given. */
     const keyOf = (brand: string, uid: string, deviceId: string, over: Partial<KeyRecord> = {}): KeyRecord => ({
       jti: randomUUID(),

@@ -64,7 +64,9 @@ const Q = {
                UPDATE identifiers SET verified = TRUE
                 WHERE uid = $1 AND brand = $2 AND (type, value) IN (SELECT * FROM unnest($4::text[], $5::text[]))`,
   deleteUser: 'DELETE FROM users WHERE uid = $1 AND brand = $2',
-  saveKey: 'INSERT INTO keys (jti, brand, uid, device_id, key_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+  // Several keys per statement when logins overlap (group commit, like audit and outbox).
+  saveKeys: `INSERT INTO keys (jti, brand, uid, device_id, key_hash, created_at, expires_at)
+             SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::bigint[], $7::bigint[])`,
   findKey: `SELECT ${KEY_COLUMNS} FROM keys WHERE key_hash = $1`,
   // The guarded UPDATE decides the race (a concurrent rotation waits on the row lock, then
   // re-checks the guard and matches nothing); the successor is inserted only by the winner,
@@ -188,8 +190,18 @@ export class PgDurableStore implements BrandStore, UserStore, KeyStore, OutboxSt
   }
 
   saveKey(k: KeyRecord) {
-    return pgCall(async () => void (await this.query('saveKey', keyParams(k))));
+    // Settles when this key's row is committed (a batch's bad row fails alone: group-commit.ts).
+    return this.keyBatch(k);
   }
+
+  private readonly keyBatch = groupCommit<KeyRecord>(
+    (ks) =>
+      pgCall(async () => {
+        const col = <K extends keyof KeyRecord>(k: K) => ks.map((key) => key[k]);
+        await this.query('saveKeys', [col('jti'), col('brand'), col('uid'), col('deviceId'), col('keyHash'), col('createdAt'), col('expiresAt')]);
+      }),
+    { isFatal: (err) => err instanceof StoreUnavailableError },
+  );
 
   findKeyByHash(keyHash: string) {
     return pgCall(async (): Promise<StoredKey | null> => {
