@@ -4,7 +4,8 @@
 // One attempt, bounded by `timeoutMs` (connection, greeting, socket inactivity and the whole
 // send via an AbortSignal): an SMTP relay queues and retries on its own, and the user can
 // ask again (the flow leaves the session usable and gives the quota back on 1503).
-import nodemailer from 'nodemailer';
+import type nodemailer from 'nodemailer';
+import { lazyPackage } from '../lazy-package.ts';
 import type { OtpSender } from '../ports/otp-sender.ts';
 import { DeliveryError, errorCode, maskDestination } from './delivery-error.ts';
 import type { DeliveryLogger } from './webhook-sender.ts';
@@ -23,8 +24,10 @@ export interface SmtpSender extends OtpSender {
   close(): void;
 }
 
+const mailer = lazyPackage<typeof nodemailer>('nodemailer');
+
 export function smtpSender(o: SmtpOptions): SmtpSender {
-  const transport = nodemailer.createTransport({
+  const transport = mailer().createTransport({
     url: o.url,
     pool: true,
     connectionTimeout: o.timeoutMs,

@@ -5,7 +5,8 @@
 // desynchronised connection going back into the pool: pool.query() already discards a client
 // after any error, and withTransaction() below discards it after a connection-level failure, a
 // client-side timeout (the query may still be running on it) or a failed ROLLBACK.
-import pg from 'pg';
+import type pg from 'pg';
+import { lazyPackage } from '../../lazy-package.ts';
 import { StoreUnavailableError } from '../../domain/errors.ts';
 
 export interface PgPoolOptions {
@@ -18,8 +19,10 @@ export interface PgPoolOptions {
 /** Server-side and client-side limit for one statement, in ms. */
 export const STATEMENT_TIMEOUT_MS = 5000;
 
+const pgPackage = lazyPackage<typeof pg>('pg');
+
 export function createPgPool(url: string, opts: PgPoolOptions = {}): pg.Pool {
-  const pool = new pg.Pool({
+  const pool = new (pgPackage().Pool)({
     connectionString: url,
     max: opts.max ?? 10,
     // Fail fast (→ 503) instead of queueing requests behind an unreachable server.

@@ -6,7 +6,8 @@
 // after the caller was already told 503 — e.g. a wrong-OTP count the user never caused),
 // and the client keeps reconnecting forever with a capped backoff, so the service comes back
 // without a restart when Redis does.
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { lazyPackage } from '../../lazy-package.ts';
 import { StoreUnavailableError } from '../../domain/errors.ts';
 
 const CONNECT_TIMEOUT_MS = 2_000;
@@ -17,8 +18,10 @@ const SOCKET_TIMEOUT_MS = 5_000;
 /** Reconnect delay: 50 ms, 100 ms, … capped at 2 s, forever (never gives up). */
 export const reconnectDelay = (attempt: number): number => Math.min(MAX_BACKOFF_MS, 50 * 2 ** Math.min(attempt - 1, 10));
 
+const ioredis = lazyPackage<typeof import('ioredis')>('ioredis');
+
 export function createRedis(url: string): Redis {
-  const redis = new Redis(url, {
+  const redis = new (ioredis().Redis)(url, {
     connectTimeout: CONNECT_TIMEOUT_MS,
     commandTimeout: COMMAND_TIMEOUT_MS,
     // Not ready → rejected immediately ("Stream isn't writeable"), never run later.

@@ -2,12 +2,15 @@
 // The libsql driver is synchronous: each statement runs to completion on the event loop,
 // so a read-modify-write inside one db.transaction() cannot interleave with another
 // request in this process. That is what makes consume/increment atomic here.
-import Database from 'libsql';
+import type Database from 'libsql';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { StoreUnavailableError } from '../../domain/errors.ts';
 import { groupCommit } from '../group-commit.ts';
 import { WalSync, type FsyncFn } from './wal-sync.ts';
+import { lazyPackage } from '../../lazy-package.ts';
+
+const libsql = lazyPackage<typeof Database>('libsql');
 
 export type Db = InstanceType<typeof Database>;
 
@@ -27,7 +30,7 @@ const walSyncs = new WeakMap<Db, WalSync>();
 
 export function openDatabase(file: string, opts: OpenOptions): Db {
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-  const db = new Database(file);
+  const db = new (libsql())(file);
   db.pragma('journal_mode = WAL');
   // Migrations are synced by SQLite itself; afterwards FULL is provided by WalSync.
   db.pragma(`synchronous = ${opts.synchronous}`);
