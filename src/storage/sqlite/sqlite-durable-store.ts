@@ -34,6 +34,7 @@ const KEY_COLUMNS = 'jti, brand, uid, device_id, key_hash, created_at, expires_a
 export class SqliteDurableStore implements BrandStore, UserStore, KeyStore, OutboxStore, HealthCheck {
   readonly db: Db;
   private readonly q;
+  private readonly outboxQueries = new Map<string, ReturnType<typeof this.db.prepare<unknown[]>>>();
 
   constructor(fileOrDb: string | Db) {
     this.db = typeof fileOrDb === 'string' ? openAuthDb(fileOrDb) : fileOrDb;
@@ -43,9 +44,11 @@ export class SqliteDurableStore implements BrandStore, UserStore, KeyStore, Outb
       putBrand: p('INSERT INTO brands (name, config, updated_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET config = excluded.config, updated_at = excluded.updated_at'),
       deleteBrand: p('DELETE FROM brands WHERE name = ?'),
       listBrands: p('SELECT name, config FROM brands ORDER BY name'),
-      findUid: p('SELECT uid FROM identifiers WHERE brand = ? AND type = ? AND value = ?'),
-      userRow: p('SELECT uid, brand, password_hash, created_at FROM users WHERE uid = ?'),
-      userIdentifiers: p('SELECT type, value, verified FROM identifiers WHERE uid = ? ORDER BY rowid'),
+      // The user of an identifier with all its identifiers, one row each, in one statement
+      // (each statement is a native call on the event loop).
+      findUser: p(`SELECT u.uid, u.brand, u.password_hash, u.created_at, i.type, i.value, i.verified
+                     FROM identifiers f JOIN users u ON u.uid = f.uid JOIN identifiers i ON i.uid = u.uid
+                    WHERE f.brand = ? AND f.type = ? AND f.value = ? ORDER BY i.rowid`),
       insertUser: p('INSERT INTO users (brand, password_hash, created_at) VALUES (?, ?, ?)'),
       insertIdentifier: p('INSERT INTO identifiers (brand, type, value, uid, verified) VALUES (?, ?, ?, ?, ?)'),
       setPassword: p('UPDATE users SET password_hash = ? WHERE uid = ? AND brand = ?'),
@@ -82,27 +85,18 @@ export class SqliteDurableStore implements BrandStore, UserStore, KeyStore, Outb
   }
 
   findUser(brand: string, id: Identifier) {
-    return guard(() => {
-      const row = this.q.findUid.get(brand, id.type, id.value) as Row | undefined;
-      return row ? this.loadUser(Number(row.uid)) : null;
+    return guard((): User | null => {
+      const rows = this.q.findUser.all(brand, id.type, id.value) as Row[];
+      const u = rows[0];
+      if (u === undefined) return null;
+      return {
+        uid: String(u.uid),
+        brand: String(u.brand),
+        identifiers: rows.map((r) => ({ type: r.type as IdentifierType, value: String(r.value), verified: r.verified === 1 })),
+        passwordHash: (u.password_hash as string | null) ?? null,
+        createdAt: Number(u.created_at),
+      };
     });
-  }
-
-  private loadUser(uid: number): User | null {
-    const u = this.q.userRow.get(uid) as Row | undefined;
-    if (!u) return null;
-    const identifiers = (this.q.userIdentifiers.all(uid) as Row[]).map((r) => ({
-      type: r.type as IdentifierType,
-      value: String(r.value),
-      verified: r.verified === 1,
-    }));
-    return {
-      uid: String(u.uid),
-      brand: String(u.brand),
-      identifiers,
-      passwordHash: (u.password_hash as string | null) ?? null,
-      createdAt: Number(u.created_at),
-    };
   }
 
   createUser(brand: string, identifiers: StoredIdentifier[], passwordHash: string | null, now: number) {
@@ -118,7 +112,15 @@ export class SqliteDurableStore implements BrandStore, UserStore, KeyStore, Outb
             throw err;
           }
         }
-        return this.loadUser(uid) as User;
+        // Exactly what was inserted, in insertion order (as findUser reads it back).
+        const user: User = {
+          uid: String(uid),
+          brand,
+          identifiers: identifiers.map((i) => ({ type: i.type, value: i.value, verified: i.verified })),
+          passwordHash,
+          createdAt: now,
+        };
+        return user;
       });
       return tx();
     });
@@ -216,7 +218,10 @@ export class SqliteDurableStore implements BrandStore, UserStore, KeyStore, Outb
       }
       const sql = `SELECT brand, identifier, channel, dest, text, otp, created_at FROM outbox ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`;
       args.push(filter.limit);
-      return (this.db.prepare(sql).all(...args) as Row[]).map((r) => ({
+      // A handful of shapes (which filters are given): each is prepared once.
+      let stmt = this.outboxQueries.get(sql);
+      if (stmt === undefined) this.outboxQueries.set(sql, (stmt = this.db.prepare(sql)));
+      return (stmt.all(...args) as Row[]).map((r) => ({
         brand: String(r.brand),
         identifier: String(r.identifier),
         channel: String(r.channel),
