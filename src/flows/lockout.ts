@@ -5,6 +5,7 @@
 import { AuthError, fail } from '../domain/errors.ts';
 import { identifierKey, type Identifier } from '../domain/types.ts';
 import type { User } from '../ports/durable-store.ts';
+import type { FailureState } from '../ports/limit-store.ts';
 import type { FlowDeps, RequestContext } from './deps.ts';
 import { audit } from './audit.ts';
 
@@ -44,9 +45,10 @@ export async function countTowardLock(deps: FlowDeps, ctx: RequestContext, user:
 }
 
 /** 1530 once the user's password retry budget is spent (checked before the password is looked at). */
-export async function assertPasswordBudget(deps: FlowDeps, ctx: RequestContext, user: User): Promise<void> {
+export async function assertPasswordBudget(deps: FlowDeps, ctx: RequestContext, user: User): Promise<FailureState> {
   const state = await deps.limits.getFailures(passwordKey(ctx.brand.name, user.uid), deps.clock.now(), windowMs(ctx));
   if (state.count >= ctx.brand.config.maxPasswordRetries) fail(1530);
+  return state;
 }
 
 /** A wrong password: counts toward the lock and the retry budget; answers 1544, 1530 or 1528. */

@@ -34,14 +34,17 @@ export async function validatePassword(deps: FlowDeps, ctx: RequestContext, sess
   }
   await assertNotLocked(deps, ctx, user, session.identifier);
   // The budget is checked before the (expensive) hash comparison.
-  await assertPasswordBudget(deps, ctx, user);
+  const budget = await assertPasswordBudget(deps, ctx, user);
   if (!(await deps.passwords.verify(user.passwordHash, password))) {
     await audit(deps, ctx, 'login_failure', { method: 'password', uid: user.uid });
     await wrongPassword(deps, ctx, user, session.identifier);
   }
   // The session is single-use: of two concurrent correct logins on it, one wins.
   if (!(await deps.sessions.consume(session.id, { now: deps.clock.now() }))) fail(1505);
-  await clearFailures(deps, ctx.brand.name, user, session.identifier, true);
+  // Nothing to clear when the budget held no failure and locking (the other counters) is off:
+  // one write transaction less per ordinary login. A wrong password racing this success is
+  // kept, as if it had come just after the clear.
+  if (budget.lastFailureAt !== null || ctx.brand.config.accountLocking.enabled) await clearFailures(deps, ctx.brand.name, user, session.identifier, true);
   await rehashIfNeeded(deps, ctx, user, user.passwordHash, password);
   const result = await issueLoginTokens(deps, ctx, user);
   await audit(deps, ctx, 'login_success', { method: 'password', uid: user.uid });
