@@ -138,9 +138,13 @@ export class RedisSessionStore implements SessionStore, HealthCheck {
 
   async create(s: NewSession): Promise<void> {
     const ttl = Math.max(1_000, s.expiresAt - s.createdAt) + TTL_GRACE_MS;
-    const created = await redisCall(() => this.redis.aeSessionCreate(this.key(s.id), JSON.stringify(s), String(s.expiresAt), String(ttl)));
+    // Both commands leave in one write and one round trip (auto-pipelining): the index entry
+    // only serves sweep(), and an entry whose session was never created is skipped by it.
+    const [created] = await Promise.all([
+      redisCall(() => this.redis.aeSessionCreate(this.key(s.id), JSON.stringify(s), String(s.expiresAt), String(ttl))),
+      redisCall(() => this.redis.zadd(this.indexKey, s.expiresAt, s.id)),
+    ]);
     if (Number(created) !== 1) throw new Error(`session ${s.id} already exists`);
-    await redisCall(() => this.redis.zadd(this.indexKey, s.expiresAt, s.id));
   }
 
   async get(id: string, now: number): Promise<Session | null> {
