@@ -36,7 +36,8 @@ Database.prototype.prepare = function countedPrepare(sql) {
   if (!statementPatched) {
     statementPatched = true;
     const proto = Object.getPrototypeOf(stmt);
-    for (const m of ['run', 'get', 'all', 'iterate']) {
+    // Not `all`: libsql's all() runs through iterate(), which would count it twice.
+    for (const m of ['run', 'get', 'iterate']) {
       const original = proto[m];
       proto[m] = function countedStatement(...args) {
         add(`sqlite: ${this[SQL] ?? '?'}`);
