@@ -303,12 +303,9 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
   return Object.freeze(config);
 }
 
-/**
- * The argon2id cost of new hashes. Stored hashes keep their own parameters and are rehashed at
- * the next successful login when these change (R24). Anything below OWASP's table is refused.
- */
-function loadArgon2(env: Record<string, string | undefined>, problems: string[]): Argon2Params {
-  const int = (name: string, min: number, max: number, dflt: number): number => {
+/** Reads a whole-number setting in [min, max] (default when unset); anything else is a problem. */
+function intReader(env: Record<string, string | undefined>, problems: string[]) {
+  return (name: string, min: number, max: number, dflt: number): number => {
     const v = read(env, name);
     if (v === undefined) return dflt;
     const n = /^\d{1,7}$/.test(v) ? Number(v) : NaN;
@@ -316,6 +313,14 @@ function loadArgon2(env: Record<string, string | undefined>, problems: string[])
     problems.push(`${name}: must be an integer between ${min} and ${max} (got ${shown(v)})`);
     return dflt;
   };
+}
+
+/**
+ * The argon2id cost of new hashes. Stored hashes keep their own parameters and are rehashed at
+ * the next successful login when these change (R24). Anything below OWASP's table is refused.
+ */
+function loadArgon2(env: Record<string, string | undefined>, problems: string[]): Argon2Params {
+  const int = intReader(env, problems);
   const memoryCost = int('AUTH_ARGON2_MEMORY_KIB', 1, ARGON2_LIMITS.maxMemoryKiB, DEFAULT_ARGON2.memoryCost);
   const timeCost = int('AUTH_ARGON2_TIME_COST', 1, ARGON2_LIMITS.maxTimeCost, DEFAULT_ARGON2.timeCost);
   const params = { memoryCost, timeCost, parallelism: 1 };
@@ -343,14 +348,7 @@ function loadDelivery(env: Record<string, string | undefined>, problems: string[
     problems.push(`${name}: must be one of ${PROVIDERS.join(', ')} (got ${shown(v)})`);
     return undefined;
   };
-  const int = (name: string, min: number, max: number, dflt: number): number => {
-    const v = read(env, name);
-    if (v === undefined) return dflt;
-    const n = /^\d{1,6}$/.test(v) ? Number(v) : NaN;
-    if (n >= min && n <= max) return n;
-    problems.push(`${name}: must be an integer between ${min} and ${max} (got ${shown(v)})`);
-    return dflt;
-  };
+  const int = intReader(env, problems);
   const budgetMs = Math.floor(requestTimeoutMs * DELIVERY_SHARE);
 
   const defaultProvider = provider('AUTH_OTP_PROVIDER') ?? 'outbox';

@@ -194,14 +194,18 @@ export class PgDurableStore implements BrandStore, UserStore, KeyStore, OutboxSt
     return this.keyBatch(k);
   }
 
-  private readonly keyBatch = groupCommit<KeyRecord>(
-    (ks) =>
-      pgCall(async () => {
-        const col = <K extends keyof KeyRecord>(k: K) => ks.map((key) => key[k]);
-        await this.query('saveKeys', [col('jti'), col('brand'), col('uid'), col('deviceId'), col('keyHash'), col('createdAt'), col('expiresAt')]);
-      }),
-    { isFatal: (err) => err instanceof StoreUnavailableError },
-  );
+  private readonly keyBatch = this.appendBatch<KeyRecord>('saveKeys', ['jti', 'brand', 'uid', 'deviceId', 'keyHash', 'createdAt', 'expiresAt']);
+
+  /**
+   * Group commit of one kind of row (group-commit.ts): the rows of a batch go in one INSERT …
+   * SELECT FROM unnest(…) statement, one array parameter per column, in this order.
+   */
+  private appendBatch<T>(name: QueryName, columns: Array<keyof T>) {
+    return groupCommit<T>(
+      (rows) => pgCall(async () => void (await this.query(name, columns.map((c) => rows.map((r) => r[c]))))),
+      { isFatal: (err) => err instanceof StoreUnavailableError },
+    );
+  }
 
   findKeyByHash(keyHash: string) {
     return pgCall(async (): Promise<StoredKey | null> => {
@@ -246,14 +250,7 @@ export class PgDurableStore implements BrandStore, UserStore, KeyStore, OutboxSt
     return this.outboxBatch(m);
   }
 
-  private readonly outboxBatch = groupCommit<OutboxMessage>(
-    (ms) =>
-      pgCall(async () => {
-        const col = <K extends keyof OutboxMessage>(k: K) => ms.map((m) => m[k]);
-        await this.query('appendOutbox', [col('brand'), col('identifier'), col('channel'), col('to'), col('text'), col('otp'), col('createdAt')]);
-      }),
-    { isFatal: (err) => err instanceof StoreUnavailableError },
-  );
+  private readonly outboxBatch = this.appendBatch<OutboxMessage>('appendOutbox', ['brand', 'identifier', 'channel', 'to', 'text', 'otp', 'createdAt']);
 
   listOutbox(filter: { brand?: string; identifier?: string; to?: string; limit: number }) {
     return pgCall(async () => {
