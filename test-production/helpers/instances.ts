@@ -33,9 +33,12 @@ export interface Res {
 }
 
 export interface InstanceOptions {
-  databaseUrl: string;
-  redisUrl: string;
-  redisPrefix: string;
+  /** PostgreSQL+Redis; all three absent = the embedded store in the instance's DATA_DIR. */
+  databaseUrl?: string;
+  redisUrl?: string;
+  redisPrefix?: string;
+  /** Reuse this DATA_DIR (a restart on the same embedded files); the caller removes it. */
+  dataDir?: string;
   /** Shown in messages (default A, B, C, … in start order). */
   name?: string;
   /** More environment (LOG_LEVEL, AUTH_KEY_REUSE_GRACE_SECONDS, …). */
@@ -122,8 +125,8 @@ export function useInstances(): InstanceSet {
   const start = async (opts: InstanceOptions): Promise<Instance> => {
     const name = opts.name ?? String.fromCharCode(65 + (count++ % 26));
     const port = await freePort();
-    const dataDir = mkdtempSync(join(tmpdir(), 'ae-instance-'));
-    dirs.push(dataDir);
+    const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'ae-instance-'));
+    if (opts.dataDir === undefined) dirs.push(dataDir);
     const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
       cwd: ROOT,
       env: childEnv({
@@ -131,9 +134,7 @@ export function useInstances(): InstanceSet {
         LOG_LEVEL: 'warn',
         ...SECRETS,
         DATA_DIR: dataDir,
-        DATABASE_URL: opts.databaseUrl,
-        REDIS_URL: opts.redisUrl,
-        REDIS_KEY_PREFIX: opts.redisPrefix,
+        ...(opts.databaseUrl !== undefined ? { DATABASE_URL: opts.databaseUrl, REDIS_URL: opts.redisUrl as string, REDIS_KEY_PREFIX: opts.redisPrefix as string } : {}),
         ...opts.env,
         PORT: String(port),
         HOST: '127.0.0.1',
