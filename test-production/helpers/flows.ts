@@ -73,3 +73,10 @@ export const isOk = (r: Res) => r.status === 200 && r.body?.status?.success === 
 
 /** One line for a report: `HTTP 503 1599`, or the raw body when it is not an envelope. */
 export const describe = (r: Res) => `HTTP ${r.status} ${r.body?.status?.code ?? ''} ${r.body?.status ? '' : r.raw.slice(0, 200)}`.trim();
+
+/** A password login on `via`: token/generate, then password/validate's answer (a failed token/generate throws). */
+export async function passwordLogin(p: Person, brand: string, via: Instance, password: string): Promise<Res> {
+  const g = await step(via, p, 'token/generate', brand);
+  if (!isOk(g)) throw new Error(`token/generate (login of ${p.value}): ${describe(g)}`);
+  return step(via, p, 'password/validate', brand, { sessionId: g.body.user.sessionId, password });
+}

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.ts';
 import { createTestRedis, type TestRedis } from '../helpers/redis.ts';
 import { sleep, useInstances, type Instance, type Res } from '../helpers/instances.ts';
-import { getUser, newPerson, outboxOtp, step, type Person } from '../helpers/flows.ts';
+import { getUser, newPerson, outboxOtp, passwordLogin, step, type Person } from '../helpers/flows.ts';
 import { Load, describeOutcome, summarise, type Account } from '../helpers/load.ts';
 import { SUCCESS, expectAdminError, expectOk } from '../../test/helpers/spec.ts';
 
@@ -29,12 +29,6 @@ after(async () => {
   await db?.drop();
   await redis?.cleanup();
 });
-
-async function passwordLogin(p: Person, brand: string, via: Instance, password: string): Promise<Res> {
-  const g = await step(via, p, 'token/generate', brand);
-  expectOk(g, `token/generate (login of ${p.value})`);
-  return step(via, p, 'password/validate', brand, { sessionId: g.body.user.sessionId, password });
-}
 
 async function otpSignUp(p: Person, brand: string, via: Instance, password: string): Promise<Res> {
   const g = await step(via, p, 'token/generate', brand, { password, confirmPassword: password });

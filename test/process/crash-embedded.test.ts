@@ -9,20 +9,14 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sleep, useInstances, type Instance } from '../../test-production/helpers/instances.ts';
-import { getUser, step, type Person } from '../../test-production/helpers/flows.ts';
+import { sleep, useInstances } from '../../test-production/helpers/instances.ts';
+import { getUser, passwordLogin } from '../../test-production/helpers/flows.ts';
 import { Load, describeOutcome, type Account } from '../../test-production/helpers/load.ts';
 import { expectAdminError, expectOk } from '../helpers/spec.ts';
 
 const instances = useInstances();
 const dataDir = mkdtempSync(join(tmpdir(), 'ae-crash-embedded-'));
 after(() => rmSync(dataDir, { recursive: true, force: true }));
-
-async function passwordLogin(p: Person, brand: string, via: Instance, password: string) {
-  const g = await step(via, p, 'token/generate', brand);
-  expectOk(g, `token/generate (login of ${p.value})`);
-  return step(via, p, 'password/validate', brand, { sessionId: g.body.user.sessionId, password });
-}
 
 test('embedded: SIGKILL mid-load, restart on the same files: every answered sign-up is there and logs in', { timeout: 120_000 }, async () => {
   const brand = 'CRASHEMB';
